@@ -1,0 +1,11 @@
+// Command devvault is HashiCorp Vault's own CLI, built from its MPL-2.0 release as a module, so the
+// test harness can run a real `server -dev` where no vault or bao binary is installed.
+package main
+
+import (
+	"os"
+
+	"github.com/hashicorp/vault/command"
+)
+
+func main() { os.Exit(command.Run(os.Args[1:])) }
