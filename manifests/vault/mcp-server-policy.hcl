@@ -1,0 +1,95 @@
+# mcp-server-policy: what vault-mcp-server's tools need, read and write, for the KV v2 mount at
+# secret/ and the PKI mount at pki/. Write it with:
+#   vault policy write mcp-server-policy mcp-server-policy.hcl
+#
+# Each block names the tools that use it. The agent decides what to call, so this policy, not the
+# agent, is the limit on what it can do: keep it to the mounts you mean it to touch. For another
+# KV v2 mount (say team-a/), copy the two secret/ blocks with team-a/ in place of secret/; for a
+# KV v1 mount, grant team-a/* the data capabilities plus list.
+
+# list_mounts; also how a mount's type and KV version are found when the endpoint below refuses.
+path "sys/mounts" {
+  capabilities = ["read"]
+}
+
+# create_mount (POST), delete_mount (GET, then DELETE), enable_pki (POST, and /tune for its TTLs).
+# No list: LIST is not an operation of sys/mounts/<path>. Vault itself refuses to unmount sys/,
+# identity/, cubbyhole/ and auth methods; to protect a mount from delete_mount, add e.g.
+#   path "sys/mounts/secret" { capabilities = ["read"] }
+path "sys/mounts/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+
+# KV version detection for every KV tool (a mount's type and options.version).
+path "sys/internal/ui/mounts/*" {
+  capabilities = ["read"]
+}
+
+# KV v2 data at secret/:
+#   read_secret     GET
+#   write_secret    POST with options.cas=0 to create, PATCH to merge keys into the latest version
+#   delete_secret   DELETE (soft delete of the latest version, recoverable), PATCH to drop one key
+path "secret/data/*" {
+  capabilities = ["create", "read", "update", "patch", "delete"]
+}
+
+# list_secrets (LIST, including the mount's top level secret/metadata/), and write_secret reads
+# current_version so that creating never overwrites a concurrent writer. No delete here: deleting
+# metadata destroys every version for good, which no tool does.
+path "secret/metadata/*" {
+  capabilities = ["read", "list"]
+}
+
+# Permanent destruction of versions, and the engine settings (e.g. delete_version_after), are
+# never needed by the tools.
+path "secret/destroy/*" {
+  capabilities = ["deny"]
+}
+path "secret/config" {
+  capabilities = ["deny"]
+}
+
+# PKI at pki/ (for an intermediate CA at another mount, e.g. pki_int/, copy this block and the
+# denials below with that mount's name):
+#   list_pki_issuers, read_pki_issuer    LIST pki/issuers, GET pki/issuer/<ref>, GET pki/config/issuers
+#   list_pki_roles, read_pki_role        LIST pki/roles, GET pki/roles/<name>
+#   create_pki_issuer                    POST pki/issuers/generate/root/internal, or for an
+#                                        intermediate .../generate/intermediate/internal, then
+#                                        POST <parent>/issuer/<ref>/sign-intermediate and
+#                                        pki/intermediate/set-signed; POST pki/issuers/import/bundle;
+#                                        PATCH pki/issuer/<id> to name it; on failure DELETE the new
+#                                        key/issuer and POST <parent>/revoke
+#   create_pki_role, delete_pki_role     POST, DELETE pki/roles/<name>
+#   issue_pki_certificate                POST pki/issue/<role>
+path "pki/*" {
+  capabilities = ["create", "read", "update", "patch", "delete", "list"]
+}
+
+# ...but never a CA's private key in a response, and never "delete every issuer and key".
+path "pki/root/generate/exported" {
+  capabilities = ["deny"]
+}
+path "pki/issuers/generate/root/exported" {
+  capabilities = ["deny"]
+}
+path "pki/intermediate/generate/exported" {
+  capabilities = ["deny"]
+}
+path "pki/issuers/generate/intermediate/exported" {
+  capabilities = ["deny"]
+}
+path "pki/keys/generate/exported" {
+  capabilities = ["deny"]
+}
+path "pki/root" {
+  capabilities = ["deny"]
+}
+
+# /readyz checks the token with lookup-self; a renewable token renews itself. The `default` policy
+# grants these too; they are repeated so a token created with -no-default-policy still works.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
