@@ -1,0 +1,33 @@
+// The HTTP surface (Elysia): POST /mcp, health and readiness probes, and the guards in front of them.
+import { Elysia } from "elysia";
+import { jsonRpcError } from "../mcp/http.ts";
+import type { Readiness } from "../vault/health.ts";
+import { checkRequest, type GuardPolicy } from "./guards.ts";
+
+export interface AppDeps {
+  handleMcp(req: Request): Promise<Response>;
+  readiness(): Promise<Readiness>;
+  guard: GuardPolicy;
+}
+
+const methodNotAllowed = () =>
+  jsonRpcError(405, -32000, "Method not allowed: this server is stateless; send JSON-RPC messages with POST /mcp", { allow: "POST" });
+
+export function createApp(deps: AppDeps) {
+  return (
+    new Elysia()
+      .onRequest(({ request }) => {
+        const verdict = checkRequest(deps.guard, request.headers.get("host"), request.headers.get("origin"));
+        if (!verdict.ok) return jsonRpcError(verdict.status, -32000, verdict.reason);
+      })
+      .get("/healthz", () => Response.json({ status: "ok" }))
+      .get("/readyz", async () => {
+        const r = await deps.readiness();
+        return Response.json(r, { status: r.ready ? 200 : 503 });
+      })
+      // parse: "none" leaves the body stream to the MCP handler, which enforces its own size limit.
+      .post("/mcp", ({ request }) => deps.handleMcp(request), { parse: "none" })
+      .get("/mcp", methodNotAllowed)
+      .delete("/mcp", methodNotAllowed)
+  );
+}

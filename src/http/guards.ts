@@ -1,0 +1,57 @@
+// Request guards against DNS rebinding and cross-site calls: pure functions of the bind address and request headers.
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+/** The host part of a Host header or URL host ("[::1]:8084" -> "::1", "Localhost:80" -> "localhost"). */
+export function hostnameOf(hostHeader: string): string {
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith("[")) {
+    const end = h.indexOf("]");
+    return end > 0 ? h.slice(1, end) : h;
+  }
+  const colon = h.indexOf(":");
+  // More than one colon and no brackets: a bare IPv6 address.
+  if (colon >= 0 && h.indexOf(":", colon + 1) >= 0) return h;
+  return colon >= 0 ? h.slice(0, colon) : h;
+}
+
+export function isLoopbackHostname(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, "");
+  if (LOOPBACK_NAMES.has(h) || h.endsWith(".localhost")) return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+export interface GuardPolicy {
+  /** The address the server listens on (MCP_HOST). */
+  bindHost: string;
+  /** Browser origins allowed besides the server's own (MCP_ALLOWED_ORIGINS), e.g. "https://console.example.com". */
+  allowedOrigins: readonly string[];
+}
+
+export type GuardVerdict = { ok: true } | { ok: false; status: 403; reason: string };
+
+/**
+ * Bound to loopback, the server only answers requests addressed to a loopback name, so a web page cannot reach it
+ * through a rebound DNS name. Any Origin must be loopback, the request's own host, or explicitly allowed.
+ */
+export function checkRequest(policy: GuardPolicy, host: string | null, origin: string | null): GuardVerdict {
+  const boundToLoopback = isLoopbackHostname(policy.bindHost);
+  if (boundToLoopback && host !== null && !isLoopbackHostname(hostnameOf(host))) {
+    return { ok: false, status: 403, reason: `Forbidden: host "${host}" is not allowed; this server listens on loopback only` };
+  }
+  if (origin === null || origin === "") return { ok: true };
+  if (policy.allowedOrigins.includes(origin)) return { ok: true };
+  let originUrl: URL;
+  try {
+    originUrl = new URL(origin);
+  } catch {
+    return { ok: false, status: 403, reason: `Forbidden: origin "${origin}" is not a valid origin` };
+  }
+  if (isLoopbackHostname(originUrl.hostname)) return { ok: true };
+  if (!boundToLoopback && host !== null && originUrl.host.toLowerCase() === host.trim().toLowerCase()) return { ok: true };
+  return {
+    ok: false,
+    status: 403,
+    reason: `Forbidden: origin "${origin}" is not allowed; add it to MCP_ALLOWED_ORIGINS to let browsers on it call this server`,
+  };
+}

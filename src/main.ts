@@ -1,0 +1,60 @@
+// Entry point, and the only module with side effects: reads config, then serves MCP over HTTP or stdio.
+import { ConfigError, loadConfig, USAGE } from "./config.ts";
+import { createApp } from "./http/app.ts";
+import { createLogger } from "./log.ts";
+import { serveStdio } from "./mcp/stdio.ts";
+import { SERVER_VERSION } from "./mcp/server.ts";
+import { buildRuntime } from "./runtime.ts";
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (argv.includes("--version")) {
+    process.stdout.write(`vault-mcp-server ${SERVER_VERSION}\n`);
+    return;
+  }
+  let config;
+  try {
+    config = loadConfig(argv, process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vault-mcp-server: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const runtime = buildRuntime(config, log);
+
+  if (config.command === "stdio") {
+    const { closed } = await serveStdio(runtime);
+    log.info("serving MCP over stdio", { vault: config.vault.addr });
+    await closed;
+    process.exit(0);
+  }
+
+  const app = createApp({
+    handleMcp: runtime.handleMcp,
+    readiness: runtime.readiness,
+    guard: { bindHost: config.http.host, allowedOrigins: config.http.allowedOrigins },
+  });
+  // Bun's idle timeout (seconds, at most 255) must outlast the slowest Vault call we wait for.
+  const idleTimeout = Math.min(255, Math.ceil(config.vault.timeoutMs / 1000) + 10);
+  app.listen({ hostname: config.http.host, port: config.http.port, idleTimeout, maxRequestBodySize: config.http.maxBodyBytes + 1 });
+  const port = app.server?.port ?? config.http.port;
+  log.info("serving MCP over HTTP", { url: `http://${config.http.host}:${port}/mcp`, vault: config.vault.addr, version: SERVER_VERSION });
+
+  const stop = (signal: string) => {
+    log.info("shutting down", { signal });
+    void app.stop().finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  process.stderr.write(`vault-mcp-server: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+// Turns any failure inside a tool into text a model can act on: what went wrong, and what to do next.
+import { VaultError } from "../vault/errors.ts";
+import { MountNotFound } from "../vault/mount-info.ts";
+import { PathError } from "../vault/paths.ts";
+
+/** A failure whose message is already written for the model (bad arguments, missing things, refusals). */
+export class ToolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ToolError";
+  }
+}
+
+const CAPABILITY: Record<string, string> = { GET: "read", LIST: "list", POST: "create/update", PUT: "create/update", PATCH: "patch", DELETE: "delete" };
+const OPERATION: Record<string, string> = { GET: "read", LIST: "list", POST: "write to", PUT: "write to", PATCH: "patch", DELETE: "delete" };
+
+/** The text of an `isError` tool result for `err`; `unexpected` is true for bugs worth logging. */
+export function describeFailure(err: unknown): { text: string; unexpected: boolean } {
+  if (err instanceof ToolError) return { text: err.message, unexpected: false };
+  if (err instanceof PathError) return { text: `Invalid argument "${err.argument}": ${err.reason}`, unexpected: false };
+  if (err instanceof MountNotFound) {
+    const hint = err.enclosing
+      ? ` "${err.mount}" lies inside the mount "${err.enclosing}": pass mount="${err.enclosing}" and put the rest in path.`
+      : ` Use list_mounts to see the mounts that exist, or create_mount(path="${err.mount}", type="kv-v2") to create it.`;
+    return { text: `No secrets engine is mounted at ${err.mount}/.${hint}`, unexpected: false };
+  }
+  if (err instanceof VaultError) return { text: describeVaultError(err), unexpected: false };
+  const message = err instanceof Error ? err.message : String(err);
+  return { text: `Internal error in vault-mcp-server: ${message}. This is a bug; the call may be retried.`, unexpected: true };
+}
+
+export function describeVaultError(err: VaultError): string {
+  const detail = err.errors.length > 0 ? ` Vault said: ${err.errors.join("; ")}` : "";
+  switch (err.failure) {
+    case "unreachable":
+      return `Vault at ${err.addr} could not be reached (${err.errors.join("; ")}). Check that Vault is running and that VAULT_ADDR is right; nothing was changed.`;
+    case "timeout":
+      return `Vault at ${err.addr} did not answer ${err.method} ${err.path} in time. It may be overloaded or unreachable; the operation may or may not have been applied, so read it back before retrying.`;
+    case "sealed":
+      return `Vault at ${err.addr} is sealed, so it can neither read nor write. Ask an operator to unseal it (vault operator unseal), then retry.`;
+    case "http":
+      break;
+  }
+  if (err.status === 403) {
+    const op = OPERATION[err.method] ?? err.method.toLowerCase();
+    const cap = CAPABILITY[err.method] ?? err.method.toLowerCase();
+    return `Permission denied: this token may not ${op} ${err.path} (it needs the "${cap}" capability on that path). Nothing was changed. Use a token whose policy grants it, or ask a Vault administrator to add it.`;
+  }
+  if (err.status === 404) return `Vault has nothing at ${err.path}.${detail}`;
+  if (err.status === 429) return `Vault is rate-limiting requests (429) on ${err.path}. Wait a moment and retry.${detail}`;
+  if (err.status >= 500) return `Vault failed with ${err.status} on ${err.method} ${err.path}.${detail} Retry later; if it persists, check Vault's logs.`;
+  return `Vault refused ${err.method} ${err.path} (${err.status}).${detail}`;
+}

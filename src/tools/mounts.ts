@@ -1,0 +1,176 @@
+// Secrets engine mounts: create_mount, list_mounts, delete_mount (sys/mounts).
+import { Type } from "@sinclair/typebox";
+import { VaultError } from "../vault/errors.ts";
+import { manageableMount } from "../vault/paths.ts";
+import { ToolError } from "./errors.ts";
+import { defineTool } from "./registry.ts";
+
+/** The names people use for KV, mapped to Vault's type plus version option. */
+const KV_ALIASES: Record<string, { type: string; version: string }> = {
+  "kv-v2": { type: "kv", version: "2" },
+  kv2: { type: "kv", version: "2" },
+  "kv-v1": { type: "kv", version: "1" },
+  kv1: { type: "kv", version: "1" },
+  kv: { type: "kv", version: "1" },
+};
+
+const ENGINE_TYPE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+const MountEntry = Type.Object({
+  path: Type.String({ description: "Mount path without trailing slash" }),
+  type: Type.String(),
+  description: Type.String(),
+  kv_version: Type.Optional(Type.Integer()),
+  accessor: Type.Optional(Type.String()),
+  default_lease_ttl: Type.Optional(Type.Integer()),
+  max_lease_ttl: Type.Optional(Type.Integer()),
+});
+
+interface RawMount {
+  type?: string;
+  description?: string;
+  accessor?: string;
+  options?: Record<string, string> | null;
+  config?: { default_lease_ttl?: number; max_lease_ttl?: number };
+}
+
+function entry(path: string, m: RawMount) {
+  const kv = m.type === "kv" || m.type === "generic";
+  return {
+    path: path.replace(/\/+$/, ""),
+    type: m.type ?? "unknown",
+    description: m.description ?? "",
+    ...(kv ? { kv_version: m.options?.version === "2" ? 2 : 1 } : {}),
+    ...(m.accessor ? { accessor: m.accessor } : {}),
+    ...(m.config?.default_lease_ttl !== undefined ? { default_lease_ttl: m.config.default_lease_ttl } : {}),
+    ...(m.config?.max_lease_ttl !== undefined ? { max_lease_ttl: m.config.max_lease_ttl } : {}),
+  };
+}
+
+function typeLabel(e: { type: string; kv_version?: number }): string {
+  return e.kv_version ? `kv-v${e.kv_version}` : e.type;
+}
+
+export const createMount = defineTool({
+  name: "create_mount",
+  title: "Create a secrets engine mount",
+  description:
+    'Enables a secrets engine at a new path, for example a KV v2 store at "myapp" (type "kv-v2") or PKI at "pki". ' +
+    "Refuses to replace an engine already mounted at that path.",
+  input: Type.Object({
+    path: Type.String({ description: 'Where to mount the engine, e.g. "myapp" or "team/kv"', minLength: 1 }),
+    type: Type.String({
+      description: 'Engine type as Vault names it: "kv-v2" (or "kv2"), "kv-v1" (or "kv"), "pki", "transit", "database", ...',
+      minLength: 1,
+    }),
+    description: Type.Optional(Type.String({ description: "Human-readable description shown by list_mounts" })),
+    options: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'Engine options, e.g. {"version": "2"} for KV' }),
+    ),
+    default_lease_ttl: Type.Optional(Type.String({ description: 'Default lease TTL, e.g. "768h"' })),
+    max_lease_ttl: Type.Optional(Type.String({ description: 'Maximum lease TTL, e.g. "87600h"' })),
+  }),
+  output: Type.Object({ path: Type.String(), type: Type.String(), kv_version: Type.Optional(Type.Integer()), created: Type.Boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async run(args, { vault, mounts }) {
+    const path = manageableMount(args.path, "path");
+    const requested = args.type.trim().toLowerCase();
+    const alias = KV_ALIASES[requested];
+    const type = alias?.type ?? requested;
+    if (!ENGINE_TYPE.test(type)) {
+      throw new ToolError(`Invalid argument "type": "${args.type}" is not an engine type; use one such as "kv-v2", "kv-v1", "pki" or "transit".`);
+    }
+    const options = { ...(args.options ?? {}) };
+    if (alias) {
+      if (options.version && options.version !== alias.version) {
+        throw new ToolError(`Invalid argument "options": version "${options.version}" contradicts type "${args.type}"; drop one of them.`);
+      }
+      options.version = alias.version;
+    }
+    const config: Record<string, string> = {};
+    if (args.default_lease_ttl) config.default_lease_ttl = args.default_lease_ttl;
+    if (args.max_lease_ttl) config.max_lease_ttl = args.max_lease_ttl;
+    try {
+      await vault.write(`sys/mounts/${path.encoded}`, {
+        type,
+        description: args.description ?? "",
+        ...(Object.keys(options).length > 0 ? { options } : {}),
+        ...(Object.keys(config).length > 0 ? { config } : {}),
+      });
+    } catch (err) {
+      if (err instanceof VaultError && err.status === 400 && err.errors.some((e) => /already in use/i.test(e))) {
+        throw new ToolError(
+          `A secrets engine is already mounted at ${path.display}/ (or the path overlaps one). Nothing was changed. ` +
+            "Choose another path, or use list_mounts to see what is there.",
+        );
+      }
+      if (err instanceof VaultError && err.status === 400) {
+        throw new ToolError(`Vault refused to mount ${type} at ${path.display}/: ${err.errors.join("; ")}. Check the type and options.`);
+      }
+      throw err;
+    }
+    mounts.forget(path.display);
+    const kvVersion = type === "kv" ? Number(options.version ?? "1") : undefined;
+    const label = kvVersion ? `kv-v${kvVersion}` : type;
+    const next = kvVersion
+      ? `You can store a secret with: write_secret(mount="${path.display}", path="app/config", key="username", value="admin")`
+      : type === "pki"
+        ? `Next, create a root issuer with: create_pki_issuer(mount="${path.display}", type="root", common_name="example.com")`
+        : "Use list_mounts to see it.";
+    return {
+      text: `Mounted a ${label} secrets engine at ${path.display}/\n${next}`,
+      structured: { path: path.display, type: label, ...(kvVersion ? { kv_version: kvVersion } : {}), created: true },
+    };
+  },
+});
+
+export const listMounts = defineTool({
+  name: "list_mounts",
+  title: "List secrets engine mounts",
+  description: "Lists every secrets engine mounted in Vault with its type (kv-v1, kv-v2, pki, ...) and description.",
+  input: Type.Object({}),
+  output: Type.Object({ mounts: Type.Array(MountEntry) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async run(_args, { vault }) {
+    const res = await vault.read<Record<string, RawMount>>("sys/mounts");
+    const data = res?.data ?? {};
+    const list = Object.entries(data)
+      .filter(([, m]) => m && typeof m === "object" && typeof m.type === "string")
+      .map(([p, m]) => entry(p, m))
+      .sort((a, b) => a.path.localeCompare(b.path));
+    const lines = list.map((m) => `- ${m.path}/ (${typeLabel(m)})${m.description ? `: ${m.description}` : ""}`);
+    return {
+      text: `${list.length} secrets engine${list.length === 1 ? "" : "s"} mounted:\n${lines.join("\n")}`,
+      structured: { mounts: list },
+    };
+  },
+});
+
+export const deleteMount = defineTool({
+  name: "delete_mount",
+  title: "Delete a secrets engine mount",
+  description:
+    "Disables the secrets engine at a path. This permanently destroys every secret, key and certificate stored in it and revokes its leases.",
+  input: Type.Object({
+    path: Type.String({ description: 'The mount to remove, e.g. "myapp"', minLength: 1 }),
+  }),
+  output: Type.Object({ path: Type.String(), type: Type.String(), deleted: Type.Boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  async run(args, { vault, mounts }) {
+    const path = manageableMount(args.path, "path");
+    // Vault answers 204 for a path with no mount, so look first to tell the model the truth.
+    const existing = await vault.read<RawMount>(`sys/mounts/${path.encoded}`);
+    if (!existing?.data?.type) {
+      throw new ToolError(`No secrets engine is mounted at ${path.display}/, so nothing was deleted. Use list_mounts to see the mounts that exist.`);
+    }
+    const label = typeLabel(entry(path.display, existing.data));
+    await vault.delete(`sys/mounts/${path.encoded}`);
+    mounts.forget(path.display);
+    return {
+      text: `Deleted the ${label} secrets engine at ${path.display}/ and everything stored in it.`,
+      structured: { path: path.display, type: label, deleted: true },
+    };
+  },
+});
+
+export const mountTools = [createMount, listMounts, deleteMount];

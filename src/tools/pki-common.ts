@@ -1,0 +1,105 @@
+// Shared by the PKI tools: the PKI mount check, facts read from certificates with node:crypto, PEM and TTL helpers.
+import { X509Certificate } from "node:crypto";
+import { Type } from "@sinclair/typebox";
+import { VaultError } from "../vault/errors.ts";
+import { MountNotFound } from "../vault/mount-info.ts";
+import { safeMount, safeName, type SafePath } from "../vault/paths.ts";
+import { ToolError } from "./errors.ts";
+import type { ToolContext } from "./registry.ts";
+
+export const MountArg = Type.String({ description: 'PKI mount, e.g. "pki" (the default)', default: "pki", minLength: 1 });
+export function keyTypeArg(options: { description: string; default?: string }) {
+  return Type.Union([Type.Literal("rsa"), Type.Literal("ec"), Type.Literal("ed25519")], options);
+}
+
+/** Checks `raw` is a safe mount path with a PKI engine mounted exactly there. */
+export async function pkiMount(ctx: ToolContext, raw: unknown, argument = "mount"): Promise<SafePath> {
+  const mount = safeMount(raw, argument);
+  let type: string;
+  try {
+    type = (await ctx.mounts.get(mount)).type;
+  } catch (err) {
+    if (!(err instanceof MountNotFound)) throw err;
+    throw new ToolError(
+      `No secrets engine is mounted at ${mount.display}/. Create a PKI engine there with enable_pki(path="${mount.display}"), ` +
+        "or use list_mounts to find the PKI mount you meant.",
+    );
+  }
+  if (type !== "pki") {
+    throw new ToolError(
+      `The mount ${mount.display}/ is a ${type} secrets engine, not PKI. Pass a PKI mount as ${argument} (list_mounts shows each mount's type), ` +
+        "or create one with enable_pki.",
+    );
+  }
+  return mount;
+}
+
+export interface CertificateFacts {
+  common_name: string;
+  /** Colon-separated lowercase hex, as Vault writes serials. */
+  serial: string;
+  not_before: string;
+  not_after: string;
+}
+
+/** What a certificate says about itself, read from the PEM (the first certificate of a bundle), never from Vault's summary. */
+export function certificateFacts(pem: string): CertificateFacts {
+  const cert = new X509Certificate(pem);
+  return {
+    common_name: /^CN=(.*)$/m.exec(cert.subject)?.[1] ?? "",
+    serial: colonHex(cert.serialNumber),
+    not_before: cert.validFromDate.toISOString(),
+    not_after: cert.validToDate.toISOString(),
+  };
+}
+
+/** The subject alternative names of a certificate, e.g. ["DNS:api.example.com", "IP Address:10.0.0.1"]. */
+export function subjectAltNames(pem: string): string[] {
+  const san = new X509Certificate(pem).subjectAltName;
+  return san ? san.split(/,\s*/).filter((s) => s !== "") : [];
+}
+
+function colonHex(hex: string): string {
+  let h = hex.toLowerCase();
+  if (h.length % 2 === 1) h = `0${h}`;
+  // DER adds a zero byte to keep a serial positive; Vault prints the number itself.
+  while (h.length > 2 && h.startsWith("00")) h = h.slice(2);
+  return (h.match(/../g) ?? []).join(":");
+}
+
+/** Every certificate block of a PEM text, in order. */
+export function pemCertificates(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** Seconds as Vault reports a TTL, written back the way people give one ("8760h", "90m", "45s"). */
+export function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
+/** Vault's warnings, as lines to append to a tool's text. */
+export function vaultNotes(warnings: readonly string[] | undefined): string {
+  return warnings && warnings.length > 0 ? `\nVault noted: ${warnings.join(" ")}` : "";
+}
+
+/** Vault's own words when it refused a request with 400, or undefined for any other failure. */
+export function refusal(err: unknown): string | undefined {
+  if (err instanceof VaultError && err.failure === "http" && err.status === 400) return err.errors.join("; ") || "no reason given";
+  return undefined;
+}
+
+/** Issuer names as Vault accepts them: word characters, "-" and ".", starting and ending with a word character. */
+const ISSUER_NAME = /^\w([\w.-]*\w)?$/;
+
+export function checkIssuerName(raw: unknown, argument = "issuer_name"): string {
+  const name = safeName(raw, argument).display;
+  if (!ISSUER_NAME.test(name) || name === "default") {
+    throw new ToolError(
+      `Invalid argument "${argument}": "${name}" is not a usable issuer name. Use letters, digits, "_", "-" and ".", ` +
+        'starting and ending with a letter or digit, e.g. "root-2025"; "default" is reserved.',
+    );
+  }
+  return name;
+}

@@ -1,0 +1,359 @@
+// PKI secrets engine: enable_pki, roles (create/list/read/delete) and issue_pki_certificate; issuers live in pki-issuers.ts.
+import { type Static, Type } from "@sinclair/typebox";
+import type { VaultClient } from "../vault/client.ts";
+import { VaultError } from "../vault/errors.ts";
+import { apiPath, manageableMount, safeName, type SafePath } from "../vault/paths.ts";
+import { ToolError } from "./errors.ts";
+import { certificateFacts, duration, keyTypeArg, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes } from "./pki-common.ts";
+import { pkiIssuerTools } from "./pki-issuers.ts";
+import { defineTool, type EmbeddedText } from "./registry.ts";
+
+export const enablePki = defineTool({
+  name: "enable_pki",
+  title: "Enable a PKI secrets engine",
+  description:
+    'Mounts a PKI secrets engine (a certificate authority) at a path, "pki" by default. max_ttl caps the lifetime of every certificate it ' +
+    "will ever sign, CA certificates included (default 87600h, ten years). Refuses when something is already mounted there. Next step: create_pki_issuer.",
+  input: Type.Object({
+    path: Type.String({ description: 'Where to mount it, e.g. "pki" (the default) or "pki_int"', default: "pki", minLength: 1 }),
+    description: Type.Optional(Type.String({ description: "Human-readable description shown by list_mounts" })),
+    max_ttl: Type.String({ description: 'Longest certificate lifetime this engine allows, e.g. "87600h" (the default)', default: "87600h", minLength: 1 }),
+  }),
+  output: Type.Object({ path: Type.String(), type: Type.Literal("pki"), max_ttl: Type.String(), created: Type.Boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async run(args, { vault, mounts }) {
+    const path = manageableMount(args.path, "path");
+    try {
+      await vault.write(`sys/mounts/${path.encoded}`, { type: "pki", description: args.description ?? "", config: { max_lease_ttl: args.max_ttl } });
+    } catch (err) {
+      const why = refusal(err);
+      if (why && /already in use/i.test(why)) {
+        throw new ToolError(
+          `A secrets engine is already mounted at ${path.display}/ (or the path overlaps one). Nothing was changed. ` +
+            "Choose another path, or use list_mounts to see what is there (an existing PKI mount can be used as it is).",
+        );
+      }
+      if (why) throw new ToolError(`Vault refused to mount PKI at ${path.display}/: ${why}. Nothing was changed; check max_ttl (e.g. "87600h").`);
+      throw err;
+    }
+    mounts.forget(path.display);
+    return {
+      text:
+        `Mounted a PKI secrets engine at ${path.display}/ (certificates up to ${args.max_ttl}).\n` +
+        `Next, create its CA: create_pki_issuer(mount="${path.display}", type="root", common_name="Example Root CA"), ` +
+        `or type="intermediate" with parent_mount to have another PKI mount sign it.`,
+      structured: { path: path.display, type: "pki" as const, max_ttl: args.max_ttl, created: true },
+    };
+  },
+});
+
+const RoleNameArg = Type.String({ description: 'Role name, e.g. "web-server"', minLength: 1 });
+
+const RoleView = Type.Object({
+  mount: Type.String(),
+  role_name: Type.String(),
+  allowed_domains: Type.Array(Type.String()),
+  allow_subdomains: Type.Boolean(),
+  allow_bare_domains: Type.Boolean(),
+  allow_glob_domains: Type.Boolean(),
+  allow_any_name: Type.Boolean(),
+  allow_ip_sans: Type.Boolean(),
+  allow_localhost: Type.Boolean(),
+  max_ttl: Type.Optional(Type.String({ description: "Absent when the mount's maximum applies" })),
+  ttl: Type.Optional(Type.String({ description: "Absent when the mount's default applies" })),
+  key_type: Type.String(),
+  key_bits: Type.Integer(),
+  issuer_ref: Type.String(),
+});
+type RoleViewT = Static<typeof RoleView>;
+
+interface RawRole {
+  allowed_domains?: string[] | null;
+  allow_subdomains?: boolean;
+  allow_bare_domains?: boolean;
+  allow_glob_domains?: boolean;
+  allow_any_name?: boolean;
+  allow_ip_sans?: boolean;
+  allow_localhost?: boolean;
+  max_ttl?: number;
+  ttl?: number;
+  key_type?: string;
+  key_bits?: number;
+  issuer_ref?: string;
+}
+
+function roleView(mount: SafePath, name: string, r: RawRole): RoleViewT {
+  return {
+    mount: mount.display,
+    role_name: name,
+    allowed_domains: r.allowed_domains ?? [],
+    allow_subdomains: r.allow_subdomains ?? false,
+    allow_bare_domains: r.allow_bare_domains ?? false,
+    allow_glob_domains: r.allow_glob_domains ?? false,
+    allow_any_name: r.allow_any_name ?? false,
+    allow_ip_sans: r.allow_ip_sans ?? false,
+    allow_localhost: r.allow_localhost ?? false,
+    ...(r.max_ttl ? { max_ttl: duration(r.max_ttl) } : {}),
+    ...(r.ttl ? { ttl: duration(r.ttl) } : {}),
+    key_type: r.key_type ?? "",
+    key_bits: r.key_bits ?? 0,
+    issuer_ref: r.issuer_ref ?? "default",
+  };
+}
+
+/** Which names a role lets through, in words. */
+function allowedNames(v: RoleViewT): string {
+  if (v.allow_any_name) return "any name";
+  if (v.allowed_domains.length === 0) return v.allow_localhost ? 'only "localhost"' : "no names";
+  const kinds = [v.allow_bare_domains && "the domains themselves", v.allow_subdomains && "their subdomains", v.allow_glob_domains && "glob matches"].filter(Boolean);
+  return `names under ${v.allowed_domains.join(", ")} (${kinds.length > 0 ? kinds.join(", ") : "exact names only; allow_subdomains or allow_bare_domains widen it"})`;
+}
+
+function describeRole(v: RoleViewT): string {
+  return [
+    `Role "${v.role_name}" in ${v.mount}/ may issue ${allowedNames(v)}.`,
+    `IP SANs ${v.allow_ip_sans ? "allowed" : "not allowed"}; key ${v.key_type}${v.key_bits ? ` ${v.key_bits} bits` : ""}; ` +
+      `issuer "${v.issuer_ref}"; ttl ${v.ttl ?? "mount default"}, max_ttl ${v.max_ttl ?? "mount maximum"}.`,
+  ].join("\n");
+}
+
+async function readRole(ctx: { vault: VaultClient }, mount: SafePath, role: SafePath): Promise<RawRole | null> {
+  return (await ctx.vault.read<RawRole>(apiPath(mount, "roles", role)))?.data ?? null;
+}
+
+function noSuchRole(mount: SafePath, role: SafePath): ToolError {
+  return new ToolError(
+    `No role "${role.display}" exists in ${mount.display}/. Use list_pki_roles(mount="${mount.display}") to see its roles, ` +
+      `or create_pki_role(mount="${mount.display}", role_name="${role.display}", allowed_domains=[...]) to create it.`,
+  );
+}
+
+export const createPkiRole = defineTool({
+  name: "create_pki_role",
+  title: "Create or replace a PKI role",
+  description:
+    "Creates a role in a PKI mount: the rules for the certificates issue_pki_certificate may issue (which names, lifetime, key type, issuer). " +
+    "If the role exists, all its settings are replaced by these. Defaults: no domains, subdomains/bare/glob/any name not allowed, IP SANs allowed, " +
+    'max_ttl 8760h (one year), key_type "rsa", issuer_ref "default".',
+  input: Type.Object({
+    mount: MountArg,
+    role_name: RoleNameArg,
+    allowed_domains: Type.Array(Type.String({ minLength: 1 }), { description: 'Domains certificates may name, e.g. ["example.com"]', default: [] }),
+    allow_subdomains: Type.Boolean({ description: "Allow names under allowed_domains, e.g. api.example.com for example.com", default: false }),
+    allow_bare_domains: Type.Boolean({ description: "Allow the allowed_domains themselves, e.g. example.com", default: false }),
+    allow_glob_domains: Type.Boolean({ description: 'Read allowed_domains as globs, e.g. "web-*.example.com"', default: false }),
+    allow_any_name: Type.Boolean({ description: "Allow any common name, ignoring allowed_domains", default: false }),
+    allow_ip_sans: Type.Boolean({ description: "Allow IP addresses as subject alternative names (ip_sans)", default: true }),
+    max_ttl: Type.String({ description: 'Longest lifetime of a certificate from this role; default "8760h" (one year)', default: "8760h", minLength: 1 }),
+    ttl: Type.Optional(Type.String({ description: "Lifetime when issue_pki_certificate gives no ttl; default: the mount's default lease TTL, capped by max_ttl", minLength: 1 })),
+    key_type: keyTypeArg({ description: 'Key type of issued certificates: "rsa" (default), "ec" or "ed25519"', default: "rsa" }),
+    issuer_ref: Type.String({ description: 'Issuer that signs: a name or ID from list_pki_issuers, or "default" (the default)', default: "default", minLength: 1 }),
+  }),
+  output: Type.Object({ ...RoleView.properties, created: Type.Boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async run(args, ctx) {
+    const role = safeName(args.role_name, "role_name");
+    const issuerRef = safeName(args.issuer_ref, "issuer_ref");
+    const mount = await pkiMount(ctx, args.mount);
+    const existed = (await readRole(ctx, mount, role)) !== null;
+    const body = {
+      allowed_domains: args.allowed_domains,
+      allow_subdomains: args.allow_subdomains,
+      allow_bare_domains: args.allow_bare_domains,
+      allow_glob_domains: args.allow_glob_domains,
+      allow_any_name: args.allow_any_name,
+      allow_ip_sans: args.allow_ip_sans,
+      max_ttl: args.max_ttl,
+      ...(args.ttl !== undefined ? { ttl: args.ttl } : {}),
+      key_type: args.key_type,
+      issuer_ref: issuerRef.display,
+    };
+    let res;
+    try {
+      res = await ctx.vault.write<RawRole>(apiPath(mount, "roles", role), body);
+    } catch (err) {
+      const why = refusal(err);
+      if (why) throw new ToolError(`Vault refused the settings of role "${role.display}": ${why}. Nothing was changed.`);
+      throw err;
+    }
+    const data = res.data?.key_type ? res.data : await readRole(ctx, mount, role);
+    const view = roleView(mount, role.display, data ?? {});
+    const example = view.allowed_domains[0] && !view.allow_glob_domains ? `${view.allow_subdomains ? "www." : ""}${view.allowed_domains[0]}` : "<a name the role allows>";
+    return {
+      text:
+        `${existed ? "Replaced the settings of" : "Created"} role "${role.display}" in ${mount.display}/.\n${describeRole(view)}${vaultNotes(res.warnings)}\n` +
+        `Issue a certificate with: issue_pki_certificate(mount="${mount.display}", role_name="${role.display}", common_name="${example}")`,
+      structured: { ...view, created: !existed },
+    };
+  },
+});
+
+export const listPkiRoles = defineTool({
+  name: "list_pki_roles",
+  title: "List PKI roles",
+  description: "Lists the roles of a PKI mount; read_pki_role shows what each one allows.",
+  input: Type.Object({ mount: MountArg }),
+  output: Type.Object({ mount: Type.String(), roles: Type.Array(Type.String()) }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async run(args, ctx) {
+    const mount = await pkiMount(ctx, args.mount);
+    const { keys } = await ctx.vault.list(apiPath(mount, "roles"));
+    const structured = { mount: mount.display, roles: keys };
+    if (keys.length === 0) {
+      return { text: `${mount.display}/ has no roles yet. Create one with create_pki_role(mount="${mount.display}", role_name="web-server", allowed_domains=["example.com"]).`, structured };
+    }
+    return { text: `${keys.length} role(s) in ${mount.display}/:\n${keys.map((k) => `- ${k}`).join("\n")}`, structured };
+  },
+});
+
+export const readPkiRole = defineTool({
+  name: "read_pki_role",
+  title: "Read a PKI role",
+  description: "Shows the settings of a PKI role: which names it may issue, IP SANs, lifetimes, key type and issuer.",
+  input: Type.Object({ mount: MountArg, role_name: RoleNameArg }),
+  output: RoleView,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  async run(args, ctx) {
+    const role = safeName(args.role_name, "role_name");
+    const mount = await pkiMount(ctx, args.mount);
+    const data = await readRole(ctx, mount, role);
+    if (!data) throw noSuchRole(mount, role);
+    const view = roleView(mount, role.display, data);
+    return { text: describeRole(view), structured: view };
+  },
+});
+
+export const deletePkiRole = defineTool({
+  name: "delete_pki_role",
+  title: "Delete a PKI role",
+  description: "Deletes a role from a PKI mount. Certificates already issued from it stay valid; no new ones can be issued with it.",
+  input: Type.Object({ mount: MountArg, role_name: RoleNameArg }),
+  output: Type.Object({ mount: Type.String(), role_name: Type.String(), deleted: Type.Boolean() }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+  async run(args, ctx) {
+    const role = safeName(args.role_name, "role_name");
+    const mount = await pkiMount(ctx, args.mount);
+    // Vault answers 204 for a role that does not exist, so look first to tell the model the truth.
+    if (!(await readRole(ctx, mount, role))) throw noSuchRole(mount, role);
+    await ctx.vault.delete(apiPath(mount, "roles", role));
+    return {
+      text: `Deleted role "${role.display}" from ${mount.display}/. Certificates issued from it remain valid until they expire.`,
+      structured: { mount: mount.display, role_name: role.display, deleted: true },
+    };
+  },
+});
+
+const NameList = (description: string) =>
+  Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1 })), Type.String({ minLength: 1 })], { description }));
+
+function commaList(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const items = (Array.isArray(value) ? value : value.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+  return items.length > 0 ? items.join(",") : undefined;
+}
+
+/** Turns Vault's refusal to issue into what the model should change. */
+function issueRefusal(why: string, mount: SafePath, role: SafePath): ToolError {
+  const inspect = `Inspect the role with read_pki_role(mount="${mount.display}", role_name="${role.display}")`;
+  if (/unknown role/i.test(why)) return noSuchRole(mount, role);
+  if (/not allowed by this role/i.test(why)) {
+    return new ToolError(
+      `Vault refused: ${why}. Role "${role.display}" decides which names it may issue: allowed_domains lists the domains, allow_subdomains allows ` +
+        "names under them (api.example.com), allow_bare_domains the domains themselves, allow_glob_domains globs, allow_any_name any name. " +
+        `${inspect}; to change it, call create_pki_role again with the settings it needs (it replaces the role). No certificate was issued.`,
+    );
+  }
+  if (/IP Subject Alternative Names are not allowed/i.test(why)) {
+    return new ToolError(`Vault refused: ${why}. Role "${role.display}" has allow_ip_sans=false; omit ip_sans, or recreate the role with allow_ip_sans=true. ${inspect}.`);
+  }
+  if (/beyond the expiration of the CA/i.test(why)) {
+    return new ToolError(`Vault refused: ${why}. Ask for a shorter ttl, one that ends before the issuing CA certificate expires (read_pki_issuer shows it).`);
+  }
+  if (/issuer/i.test(why)) {
+    return new ToolError(`Vault refused: ${why}. The role's issuer_ref must name an issuer with a key in ${mount.display}/; see list_pki_issuers(mount="${mount.display}"). ${inspect}.`);
+  }
+  return new ToolError(`Vault refused to issue the certificate: ${why}. ${inspect}. No certificate was issued.`);
+}
+
+const Pem = (description: string) => Type.String({ description });
+
+export const issuePkiCertificate = defineTool({
+  name: "issue_pki_certificate",
+  title: "Issue a certificate",
+  description:
+    "Issues a new certificate and private key from a PKI role. Answers the serial, validity read from the certificate, and the certificate, " +
+    "private key and CA chain as PEM, also attached as certificate.pem, private_key.pem and ca_chain.pem. Vault does not keep the private key: save it now.",
+  input: Type.Object({
+    mount: MountArg,
+    role_name: Type.String({ description: 'The role whose rules apply, e.g. "web-server"', minLength: 1 }),
+    common_name: Type.String({ description: 'The name the certificate is for, e.g. "api.example.com"', minLength: 1 }),
+    alt_names: NameList('More DNS names, as a list or comma-separated, e.g. ["www.example.com"]'),
+    ip_sans: NameList('IP addresses, as a list or comma-separated, e.g. ["10.0.0.5"]'),
+    ttl: Type.Optional(Type.String({ description: 'Lifetime, e.g. "720h"; capped by the role\'s max_ttl; default: the role\'s ttl', minLength: 1 })),
+  }),
+  output: Type.Object({
+    mount: Type.String(),
+    role_name: Type.String(),
+    common_name: Type.String(),
+    subject_alt_names: Type.Array(Type.String(), { description: 'As read from the certificate, e.g. "DNS:api.example.com"' }),
+    serial: Type.String(),
+    not_before: Type.String({ description: "ISO 8601, read from the certificate" }),
+    not_after: Type.String({ description: "ISO 8601, read from the certificate" }),
+    certificate: Pem("PEM"),
+    private_key: Pem("PEM; Vault keeps no copy"),
+    private_key_type: Type.String(),
+    issuing_ca: Pem("PEM of the issuer that signed it"),
+    ca_chain: Type.Array(Type.String(), { description: "PEM certificates from the issuer up to the root" }),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  async run(args, ctx) {
+    const role = safeName(args.role_name, "role_name");
+    const mount = await pkiMount(ctx, args.mount);
+    const altNames = commaList(args.alt_names);
+    const ipSans = commaList(args.ip_sans);
+    const body = { common_name: args.common_name, ...(altNames ? { alt_names: altNames } : {}), ...(ipSans ? { ip_sans: ipSans } : {}), ...(args.ttl ? { ttl: args.ttl } : {}) };
+    let res;
+    try {
+      res = await ctx.vault.write<{ certificate?: string; private_key?: string; private_key_type?: string; issuing_ca?: string; ca_chain?: string[] | null }>(
+        apiPath(mount, "issue", role),
+        body,
+      );
+    } catch (err) {
+      const why = refusal(err);
+      if (why) throw issueRefusal(why, mount, role);
+      if (err instanceof VaultError && err.status === 500 && err.errors.some((e) => /default issuer/i.test(e))) throw issueRefusal(err.errors.join("; "), mount, role);
+      throw err;
+    }
+    const d = res.data;
+    if (!d?.certificate || !d.private_key) throw new Error(`Vault answered ${apiPath(mount, "issue", role)} without a certificate or private key`);
+    const facts = certificateFacts(d.certificate);
+    const chain = d.ca_chain && d.ca_chain.length > 0 ? d.ca_chain : d.issuing_ca ? [d.issuing_ca] : [];
+    const base = `vault-pki://${mount.encoded}/${facts.serial}`;
+    const pem = (name: string, text: string): EmbeddedText => ({ name, uri: `${base}/${name}`, mimeType: "application/x-pem-file", text });
+    const sans = subjectAltNames(d.certificate);
+    return {
+      text:
+        `Issued a certificate for ${facts.common_name} from role "${role.display}" of ${mount.display}/.\n` +
+        `Serial: ${facts.serial}\nValid from ${facts.not_before} to ${facts.not_after}\nSubject alternative names: ${sans.join(", ") || "(none)"}\n` +
+        `The certificate, its ${d.private_key_type ?? ""} private key and the CA chain are attached as certificate.pem, private_key.pem and ca_chain.pem. ` +
+        `Vault keeps no copy of the private key: store it now (for example with write_secret).${vaultNotes(res.warnings)}`,
+      structured: {
+        mount: mount.display,
+        role_name: role.display,
+        common_name: facts.common_name,
+        subject_alt_names: sans,
+        serial: facts.serial,
+        not_before: facts.not_before,
+        not_after: facts.not_after,
+        certificate: d.certificate,
+        private_key: d.private_key,
+        private_key_type: d.private_key_type ?? "",
+        issuing_ca: d.issuing_ca ?? "",
+        ca_chain: chain,
+      },
+      resources: [pem("certificate.pem", d.certificate), pem("private_key.pem", d.private_key), pem("ca_chain.pem", chain.join("\n"))],
+    };
+  },
+});
+
+export const pkiTools = [enablePki, ...pkiIssuerTools, createPkiRole, listPkiRoles, readPkiRole, deletePkiRole, issuePkiCertificate];

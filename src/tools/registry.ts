@@ -1,0 +1,240 @@
+// The tool registry: defines tools, validates and defaults their arguments, and turns every throw into an isError result.
+import type { Static, TObject, TSchema } from "@sinclair/typebox";
+import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
+import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
+import type { Logger } from "../log.ts";
+import type { VaultClient } from "../vault/client.ts";
+import type { MountInfoCache } from "../vault/mount-info.ts";
+import { describeFailure } from "./errors.ts";
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** What every tool receives: the Vault client, the mount cache, a logger. */
+export interface ToolContext {
+  vault: VaultClient;
+  mounts: MountInfoCache;
+  log: Logger;
+}
+
+export interface EmbeddedText {
+  /** File-like name such as "certificate.pem"; becomes the last segment of the resource URI. */
+  name: string;
+  uri: string;
+  mimeType: string;
+  text: string;
+}
+
+export interface ToolAnswer<O> {
+  text: string;
+  structured: O;
+  resources?: EmbeddedText[];
+}
+
+export interface ToolDefinition<I extends TObject = TObject, O extends TObject = TObject> {
+  name: string;
+  title: string;
+  description: string;
+  input: I;
+  output: O;
+  annotations: ToolAnnotations;
+  run(args: Static<I>, ctx: ToolContext): Promise<ToolAnswer<Static<O>>>;
+}
+
+/** Identity function that keeps `run`'s argument types tied to the schema. */
+export function defineTool<I extends TObject, O extends TObject>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return def;
+}
+
+/** A tool as tools/list shows it. */
+export interface ListedTool {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+  outputSchema: Record<string, unknown>;
+  annotations: ToolAnnotations & { title: string };
+}
+
+export interface CallResult {
+  [key: string]: unknown;
+  content: ({ type: "text"; text: string } | { type: "resource"; resource: { uri: string; mimeType: string; text: string } })[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+const NAME = /^[A-Za-z0-9._-]{1,128}$/;
+
+interface Entry {
+  def: ToolDefinition;
+  check: TypeCheck<TObject>;
+  accepted: string[];
+}
+
+export class UnknownTool extends Error {
+  constructor(
+    readonly tool: string,
+    readonly available: string[],
+  ) {
+    super(`Unknown tool "${tool}". Available tools: ${available.join(", ")}`);
+    this.name = "UnknownTool";
+  }
+}
+
+export class ToolRegistry {
+  private readonly tools = new Map<string, Entry>();
+  private listed: ListedTool[] = [];
+
+  constructor(definitions: readonly ToolDefinition<any, any>[]) {
+    for (const def of definitions) this.add(def);
+  }
+
+  private add(def: ToolDefinition): void {
+    if (!NAME.test(def.name)) throw new Error(`tool name "${def.name}" must match ${NAME}`);
+    if (this.tools.has(def.name)) throw new Error(`tool "${def.name}" is registered twice`);
+    // Compiled once: validation is on every call's path.
+    this.tools.set(def.name, { def, check: TypeCompiler.Compile(def.input), accepted: Object.keys(def.input.properties) });
+    this.listed.push({
+      name: def.name,
+      title: def.title,
+      description: def.description,
+      inputSchema: plainSchema(def.input),
+      outputSchema: plainSchema(def.output),
+      annotations: { title: def.title, ...def.annotations },
+    });
+  }
+
+  names(): string[] {
+    return [...this.tools.keys()];
+  }
+
+  /** The tools/list answer, built once. */
+  list(): ListedTool[] {
+    return this.listed;
+  }
+
+  has(name: string): boolean {
+    return this.tools.has(name);
+  }
+
+  /** Runs a tool. Throws UnknownTool (a protocol error); every other failure is an isError result. */
+  async call(name: string, rawArgs: unknown, ctx: ToolContext): Promise<CallResult> {
+    const entry = this.tools.get(name);
+    if (!entry) throw new UnknownTool(name, this.names());
+    const args = prepareArguments(entry, rawArgs);
+    if (typeof args === "string") return errorResult(args);
+    try {
+      const answer = await entry.def.run(args, ctx);
+      return {
+        content: [
+          { type: "text", text: answer.text },
+          ...(answer.resources ?? []).map((r) => ({ type: "resource" as const, resource: { uri: r.uri, mimeType: r.mimeType, text: r.text } })),
+        ],
+        structuredContent: answer.structured as Record<string, unknown>,
+      };
+    } catch (err) {
+      const { text, unexpected } = describeFailure(err);
+      if (unexpected) ctx.log.error("tool failed unexpectedly", { tool: name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      return errorResult(text);
+    }
+  }
+}
+
+function errorResult(text: string): CallResult {
+  return { content: [{ type: "text", text }], isError: true };
+}
+
+/** Defaults applied, unknown names refused, types checked. Returns the message for the model when they are wrong. */
+function prepareArguments(entry: Entry, raw: unknown): Static<TObject> | string {
+  const tool = entry.def.name;
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    return `Invalid arguments for ${tool}: expected an object of named arguments (${entry.accepted.join(", ")}), got ${Array.isArray(raw) ? "an array" : typeof raw}.`;
+  }
+  const unknown = Object.keys(raw as object).filter((k) => !entry.accepted.includes(k));
+  if (unknown.length > 0) {
+    const accepted = entry.accepted.length > 0 ? entry.accepted.join(", ") : "no arguments";
+    return `Unknown argument${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")} for ${tool}. It accepts: ${accepted}.`;
+  }
+  // Defaults live in the schema and are applied here, in code, before validation: never only advertised.
+  const args = Value.Default(entry.def.input, structuredClone(raw as object)) as Record<string, unknown>;
+  if (entry.check.Check(args)) return args;
+  const problems = [...entry.check.Errors(args)];
+  const messages = unique(problems.filter(isLeafProblem(problems)).map((e) => describeProblem(e, entry.def.input)));
+  return `Invalid arguments for ${tool}: ${messages.slice(0, 3).join("; ")}.`;
+}
+
+/** Keeps the most telling problem per argument: "missing" over "wrong type", and branches over TypeBox's union summary. */
+function isLeafProblem(all: ValueError[]) {
+  const missing = new Set(all.filter((e) => e.type === ValueErrorType.ObjectRequiredProperty).map((e) => e.path));
+  return (e: ValueError) => {
+    if (missing.has(e.path) && e.type !== ValueErrorType.ObjectRequiredProperty) return false;
+    return !(e.type === ValueErrorType.Union && all.some((o) => o !== e && o.path.startsWith(e.path) && o.path !== e.path));
+  };
+}
+
+function describeProblem(e: ValueError, root: TObject): string {
+  const arg = e.path.replace(/^\//, "").replace(/\//g, ".") || "(arguments)";
+  const topName = arg.split(".")[0] ?? arg;
+  const top = root.properties[topName] as TSchema | undefined;
+  const hint = top?.description ? ` (${top.description})` : "";
+  if (e.type === ValueErrorType.ObjectRequiredProperty) return `missing required argument "${arg}"${hint}`;
+  return `argument "${arg}" ${expectation(e)}, got ${shown(e.value)}${hint}`;
+}
+
+function expectation(e: ValueError): string {
+  const s = e.schema as Record<string, unknown>;
+  if (Array.isArray(s.anyOf)) {
+    const literals = (s.anyOf as Record<string, unknown>[]).map((b) => b.const).filter((c) => c !== undefined);
+    if (literals.length > 0) return `must be one of ${literals.map((c) => JSON.stringify(c)).join(", ")}`;
+  }
+  switch (e.type) {
+    case ValueErrorType.StringMinLength:
+      return s.minLength === 1 ? "must not be empty" : `must be at least ${s.minLength} characters`;
+    case ValueErrorType.StringMaxLength:
+      return `must be at most ${s.maxLength} characters`;
+    case ValueErrorType.StringPattern:
+      return `must match ${s.pattern}`;
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.IntegerMinimum:
+      return `must be at least ${s.minimum}`;
+    case ValueErrorType.NumberMaximum:
+      return `must be at most ${s.maximum}`;
+    case ValueErrorType.ArrayMinItems:
+      return `must have at least ${s.minItems} item(s)`;
+    case ValueErrorType.ObjectMinProperties:
+      return `must have at least ${s.minProperties} entr${s.minProperties === 1 ? "y" : "ies"}`;
+    case ValueErrorType.ObjectAdditionalProperties:
+      return "has a property that is not allowed";
+    default:
+      break;
+  }
+  if (typeof s.type === "string") return `must be ${article(s.type)}`;
+  return e.message.charAt(0).toLowerCase() + e.message.slice(1);
+}
+
+function article(type: string): string {
+  return type === "integer" || type === "object" || type === "array" ? `an ${type}` : `a ${type}`;
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+/** A JSON-only copy of a TypeBox schema (no symbol keys), safe to send and to compare. */
+function plainSchema(schema: TSchema): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema));
+}

@@ -1,0 +1,40 @@
+// One error type for every failed Vault call: method, path, status and Vault's own errors[], never the token.
+
+export type VaultFailure = "http" | "unreachable" | "timeout" | "sealed";
+
+export class VaultError extends Error {
+  constructor(
+    readonly method: string,
+    /** The API path below /v1/, without query string. */
+    readonly path: string,
+    readonly status: number,
+    /** Vault's `errors[]`, as it sent them. */
+    readonly errors: readonly string[],
+    readonly failure: VaultFailure = "http",
+    /** Where the request was sent (VAULT_ADDR), for errors that are about reaching it. */
+    readonly addr = "",
+  ) {
+    super(VaultError.summary(method, path, status, errors, failure, addr));
+    this.name = "VaultError";
+  }
+
+  private static summary(method: string, path: string, status: number, errors: readonly string[], failure: VaultFailure, addr: string): string {
+    if (failure === "unreachable") return `Vault at ${addr} could not be reached (${errors.join("; ")})`;
+    if (failure === "timeout") return `Vault at ${addr} did not answer ${method} ${path} in time`;
+    const detail = errors.length > 0 ? `: ${errors.join("; ")}` : "";
+    return `Vault ${method} ${path} failed with ${status}${detail}`;
+  }
+
+  get isNotFound(): boolean {
+    return this.failure === "http" && this.status === 404;
+  }
+
+  get isForbidden(): boolean {
+    return this.failure === "http" && this.status === 403;
+  }
+
+  /** Vault answers 400 with this text when a check-and-set version does not match. */
+  get isCasMismatch(): boolean {
+    return this.status === 400 && this.errors.some((e) => /check-and-set/i.test(e));
+  }
+}

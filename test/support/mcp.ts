@@ -1,0 +1,78 @@
+// Real SDK Clients for tests: over HTTP against the in-process app (no port), and helpers to read tool results.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { loadConfig } from "../../src/config.ts";
+import { createApp } from "../../src/http/app.ts";
+import { silentLogger } from "../../src/log.ts";
+import { buildRuntime, type Runtime } from "../../src/runtime.ts";
+import { testVault } from "./vault.ts";
+
+export interface TestServer {
+  runtime: Runtime;
+  app: ReturnType<typeof createApp>;
+  /** Sends a request to the app as if it came over the network from 127.0.0.1. */
+  fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
+}
+
+/** An in-process server pointed at the test Vault (or another address/token), configured from env-like settings. */
+export function testServer(env: Record<string, string> = {}): TestServer {
+  const vault = testVault();
+  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, ...env });
+  const runtime = buildRuntime(config, silentLogger);
+  const app = createApp({
+    handleMcp: runtime.handleMcp,
+    readiness: runtime.readiness,
+    guard: { bindHost: config.http.host, allowedOrigins: config.http.allowedOrigins },
+  });
+  const fetchApp = (input: string | URL | Request, init?: RequestInit) =>
+    app.handle(input instanceof Request ? input : new Request(input.toString(), init));
+  return { runtime, app, fetch: fetchApp };
+}
+
+export const MCP_URL = "http://127.0.0.1:8084/mcp";
+
+/** An initialised SDK Client talking Streamable HTTP to `server` (a fresh in-process server by default). */
+export async function connectClient(server: TestServer = testServer()): Promise<Client> {
+  const client = new Client({ name: "vault-mcp-server-tests", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), { fetch: server.fetch });
+  await client.connect(transport);
+  return client;
+}
+
+export interface ToolResult {
+  content: { type: string; text?: string; resource?: { uri: string; mimeType?: string; text?: string } }[];
+  structuredContent?: Record<string, any>;
+  isError?: boolean;
+}
+
+export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+  return (await client.callTool({ name, arguments: args })) as ToolResult;
+}
+
+/** The text of a result's first text block. */
+export function text(result: ToolResult): string {
+  return result.content.find((c) => c.type === "text")?.text ?? "";
+}
+
+/** Calls a tool that must succeed; fails the test with the tool's own words when it does not. */
+export async function ok(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+  const result = await call(client, name, args);
+  if (result.isError) throw new Error(`${name} failed: ${text(result)}`);
+  return result;
+}
+
+/** A name no other test uses, for mounts and secrets. */
+export function unique(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Direct Vault API access with the root token, to set up and to check what tools did, independently of them. */
+export async function vaultApi(method: string, path: string, body?: unknown, token = testVault().token): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${testVault().addr}/v1/${path}`, {
+    method,
+    headers: { "x-vault-token": token, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const raw = await res.text();
+  return { status: res.status, json: raw ? JSON.parse(raw) : null };
+}
