@@ -1,6 +1,7 @@
 // Dockerfile.distroless and .dockerignore: a two-stage build whose runtime stage is the binary alone, non-root, with no shell.
 import { describe, expect, it } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './tools.ts';
@@ -137,4 +138,94 @@ describe('a binary compiled by this Bun', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+/** A free TCP port on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function sh(cmd: string[]): { code: number; out: string } {
+  const r = Bun.spawnSync(cmd, { stdout: 'pipe', stderr: 'pipe' });
+  return { code: r.exitCode, out: `${r.stdout}${r.stderr}`.trim() };
+}
+
+// The image cannot be built here (no Docker engine), so this rebuilds its runtime stage by hand: a root holding
+// only glibc, the binary (root-owned, 0555) and a token file readable by group 65532, bind-mounted read-only,
+// entered with chroot as 65532:65532. Needs root, for chroot and mount; skipped elsewhere.
+const chroot = Bun.which('chroot') ?? (Bun.file('/usr/sbin/chroot').size > 0 ? '/usr/sbin/chroot' : undefined);
+const canChroot = process.getuid?.() === 0 && !!chroot && !!Bun.which('mount') && !!Bun.which('umount');
+if (!canChroot) console.warn('[deploy] skipping the distroless-like run of the binary: it needs root, chroot and mount');
+
+describe('the built binary, run the way the distroless image runs it', () => {
+  it.skipIf(!canChroot)('starts as 65532 on a read-only root with only glibc, answers /healthz, and reports Vault unreachable on /readyz', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distroless-like-'));
+    const root = join(dir, 'root');
+    const mounted: string[] = [];
+    let server: ReturnType<typeof Bun.spawn> | undefined;
+    try {
+      // The build script's own command, writing elsewhere than dist/.
+      const script = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build as string;
+      const binary = join(dir, 'vault-mcp-server');
+      const cmd = script.replace('--outfile dist/vault-mcp-server', `--outfile ${binary}`).replace(/^bun /, `${join(repoRoot, 'node_modules', '.bin', 'bun')} `);
+      const build = Bun.spawnSync(['sh', '-c', cmd], { cwd: repoRoot, stdout: 'pipe', stderr: 'pipe' });
+      expect(build.exitCode, build.stderr.toString()).toBe(0);
+
+      for (const d of ['lib/x86_64-linux-gnu', 'lib/aarch64-linux-gnu', 'lib64', 'etc', 'proc', 'tmp', 'var/run/secrets/vault']) mkdirSync(join(root, d), { recursive: true });
+      const arch = process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+      for (const lib of ['libc.so.6', 'libm.so.6', 'libdl.so.2', 'libpthread.so.0', 'librt.so.1']) {
+        copyFileSync(join('/lib', arch, lib), join(root, 'lib', arch, lib));
+      }
+      const loader = process.arch === 'arm64' ? '/lib/ld-linux-aarch64.so.1' : '/lib64/ld-linux-x86-64.so.2';
+      copyFileSync(loader, join(root, loader));
+      copyFileSync(binary, join(root, 'vault-mcp-server'));
+      chmodSync(join(root, 'vault-mcp-server'), 0o555);
+      writeFileSync(join(root, 'etc', 'passwd'), 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n');
+      // As the Secret volume with defaultMode 0440 and fsGroup 65532 presents it.
+      const tokenFile = join(root, 'var', 'run', 'secrets', 'vault', 'token');
+      writeFileSync(tokenFile, 'not-a-real-token');
+      chownSync(tokenFile, 0, 65532);
+      chmodSync(tokenFile, 0o440);
+
+      for (const [args, target] of [
+        [['--bind', root, root], root],
+        [['-o', 'remount,ro,bind', root], undefined],
+        [['-t', 'proc', 'proc', join(root, 'proc')], join(root, 'proc')],
+      ] as const) {
+        const r = sh(['mount', ...args]);
+        expect(r.code, r.out).toBe(0);
+        if (target) mounted.unshift(target);
+      }
+      expect(sh(['touch', join(root, 'probe')]).code).not.toBe(0);
+
+      const port = await freePort();
+      server = Bun.spawn([chroot as string, '--userspec=65532:65532', root, '/vault-mcp-server'], {
+        env: { VAULT_ADDR: 'http://127.0.0.1:1', VAULT_TOKEN_FILE: '/var/run/secrets/vault/token', MCP_HOST: '127.0.0.1', MCP_PORT: String(port) },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      });
+      let health: Response | undefined;
+      for (let i = 0; i < 100 && !health; i++) {
+        health = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        if (!health) await Bun.sleep(100);
+      }
+      expect(health?.status).toBe(200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(JSON.stringify(await ready.json())).toMatch(/could not be reached|ECONNREFUSED/);
+    } finally {
+      server?.kill();
+      await server?.exited;
+      // Unmount before removing anything: rm must never walk into a mounted /proc.
+      const stuck = mounted.filter((m) => sh(['umount', m]).code !== 0 && sh(['umount', '-l', m]).code !== 0);
+      if (stuck.length === 0) rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
