@@ -1,4 +1,4 @@
-// Command devvault is HashiCorp Vault's own CLI, built from its MPL-2.0 release as a module, so the
+// Command devvault is HashiCorp Vault's own CLI (v1.13.0, MPL-2.0), built from its release as a Go module, so the
 // test harness can run a real `server -dev` where no vault or bao binary is installed.
 package main
 
