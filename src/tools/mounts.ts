@@ -159,7 +159,11 @@ export const deleteMount = defineTool({
   async run(args, { vault, mounts }) {
     const path = manageableMount(args.path, "path");
     // Vault answers 204 for a path with no mount, so look first to tell the model the truth.
-    const existing = await vault.read<RawMount>(`sys/mounts/${path.encoded}`);
+    const existing = await vault.read<RawMount>(`sys/mounts/${path.encoded}`).catch((err) => {
+      // Vault 1.13+ answers 400 "No secret engine mount at ..." rather than 404.
+      if (err instanceof VaultError && err.status === 400 && err.errors.some((e) => /no secret engine mount/i.test(e))) return null;
+      throw err;
+    });
     if (!existing?.data?.type) {
       throw new ToolError(`No secrets engine is mounted at ${path.display}/, so nothing was deleted. Use list_mounts to see the mounts that exist.`);
     }

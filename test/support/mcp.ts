@@ -68,8 +68,9 @@ export function unique(prefix: string): string {
 
 /** Direct Vault API access with the root token, to set up and to check what tools did, independently of them. */
 export async function vaultApi(method: string, path: string, body?: unknown, token = testVault().token): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${testVault().addr}/v1/${path}`, {
-    method,
+  const list = method === "LIST";
+  const res = await fetch(`${testVault().addr}/v1/${path}${list ? "?list=true" : ""}`, {
+    method: list ? "GET" : method,
     headers: { "x-vault-token": token, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
