@@ -53,7 +53,7 @@ describe("write_secret and read_secret on KV v2", () => {
   it("names the keys that exist when asked for one that does not", async () => {
     const r = await call(client, "read_secret", { mount: v2, path: "myapp/database", key: "pasword" });
     expect(r.isError).toBe(true);
-    expect(text(r)).toContain('has no key "pasword". Its keys are: password, username, port.');
+    expect(text(r)).toContain('has no key "pasword". Its keys are: password, port, username.');
   });
 
   it("says how to find or create a secret that does not exist", async () => {
