@@ -25,6 +25,12 @@ export interface Config {
     readonly maxBodyBytes: number;
     /** Origins a browser may call from, besides loopback ones when bound to loopback. */
     readonly allowedOrigins: readonly string[];
+    /** Opt-in MCP sessions (Mcp-Session-Id, GET notification stream, DELETE); stateless otherwise. */
+    readonly stateful: boolean;
+    /** With sessions: how long one may sit unused before it is closed. */
+    readonly sessionIdleMs: number;
+    /** With sessions: the most held at once. */
+    readonly maxSessions: number;
   };
   readonly logLevel: Level;
 }
@@ -51,8 +57,14 @@ const FLAGS: Record<string, string> = {
   "--port": "MCP_PORT",
   "--max-body-bytes": "MCP_MAX_BODY_BYTES",
   "--allowed-origins": "MCP_ALLOWED_ORIGINS",
+  "--stateful": "MCP_STATEFUL",
+  "--session-idle-timeout": "MCP_SESSION_IDLE_TIMEOUT",
+  "--max-sessions": "MCP_MAX_SESSIONS",
   "--log-level": "LOG_LEVEL",
 };
+
+/** Flags that mean "true" when given alone. */
+const BOOLEAN_FLAGS = new Set(["--vault-skip-verify", "--stateful"]);
 
 export const USAGE = `Usage: vault-mcp-server [serve|stdio] [flags]
 
@@ -78,7 +90,7 @@ function parseArgs(argv: readonly string[]): { command: Config["command"]; env: 
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const name = FLAGS[flag];
     if (!name) throw new ConfigError(`unknown argument "${arg}"\n\n${USAGE}`);
-    if (flag === "--vault-skip-verify" && inline === undefined) {
+    if (BOOLEAN_FLAGS.has(flag) && inline === undefined) {
       env[name] = "true";
       continue;
     }
@@ -156,6 +168,9 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
         .split(",")
         .map((o) => o.trim())
         .filter(Boolean),
+      stateful: bool("MCP_STATEFUL", env.MCP_STATEFUL),
+      sessionIdleMs: durationMs("MCP_SESSION_IDLE_TIMEOUT", env.MCP_SESSION_IDLE_TIMEOUT, 30 * 60_000),
+      maxSessions: int("MCP_MAX_SESSIONS", env.MCP_MAX_SESSIONS, 1000, 1, 100_000),
     },
     logLevel: logLevel as Level,
   };

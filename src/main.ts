@@ -44,11 +44,19 @@ async function main(argv: string[]): Promise<void> {
   const idleTimeout = Math.min(255, Math.ceil(config.vault.timeoutMs / 1000) + 10);
   app.listen({ hostname: config.http.host, port: config.http.port, idleTimeout, maxRequestBodySize: config.http.maxBodyBytes + 1 });
   const port = app.server?.port ?? config.http.port;
-  log.info("serving MCP over HTTP", { url: `http://${config.http.host}:${port}/mcp`, vault: config.vault.addr, version: SERVER_VERSION });
+  log.info("serving MCP over HTTP", {
+    url: `http://${config.http.host}:${port}/mcp`,
+    vault: config.vault.addr,
+    version: SERVER_VERSION,
+    sessions: config.http.stateful ? "stateful" : "stateless",
+  });
 
   const stop = (signal: string) => {
     log.info("shutting down", { signal });
-    void app.stop().finally(() => process.exit(0));
+    void runtime
+      .close()
+      .then(() => app.stop())
+      .finally(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -3,6 +3,7 @@ import { type Config, readPem } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createMcpHttpHandler } from "./mcp/http.ts";
 import type { McpDeps } from "./mcp/server.ts";
+import { McpSessions } from "./mcp/sessions.ts";
 import { allTools } from "./tools/index.ts";
 import { ToolRegistry } from "./tools/registry.ts";
 import { tokenSourceFor } from "./vault/auth.ts";
@@ -14,6 +15,10 @@ export interface Runtime extends McpDeps {
   vault: VaultClient;
   handleMcp(req: Request): Promise<Response>;
   readiness: ReturnType<typeof createReadinessCheck>;
+  /** Present in stateful mode (MCP_STATEFUL). */
+  sessions?: McpSessions;
+  /** Ends what outlives a request (sessions and their streams); call before stopping the HTTP server. */
+  close(): Promise<void>;
 }
 
 export function buildRuntime(config: Config, log: Logger, overrides: { tokens?: TokenSource; fetch?: typeof fetch } = {}): Runtime {
@@ -36,10 +41,15 @@ export function buildRuntime(config: Config, log: Logger, overrides: { tokens?: 
   const registry = new ToolRegistry(allTools);
   const context = { vault, mounts: new MountInfoCache(vault), log };
   const deps = { registry, context };
+  const sessions = config.http.stateful
+    ? new McpSessions(deps, { idleMs: config.http.sessionIdleMs, maxSessions: config.http.maxSessions, log })
+    : undefined;
   return {
     ...deps,
     vault,
-    handleMcp: createMcpHttpHandler(deps, { maxBodyBytes: config.http.maxBodyBytes }),
+    handleMcp: createMcpHttpHandler(deps, { maxBodyBytes: config.http.maxBodyBytes, sessions }),
     readiness: createReadinessCheck(vault),
+    sessions,
+    close: async () => sessions?.closeAll(),
   };
 }

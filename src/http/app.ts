@@ -10,9 +10,6 @@ export interface AppDeps {
   guard: GuardPolicy;
 }
 
-const methodNotAllowed = () =>
-  jsonRpcError(405, -32000, "Method not allowed: this server is stateless; send JSON-RPC messages with POST /mcp", { allow: "POST" });
-
 export function createApp(deps: AppDeps) {
   return (
     new Elysia()
@@ -27,7 +24,8 @@ export function createApp(deps: AppDeps) {
       })
       // parse: "none" leaves the body stream to the MCP handler, which enforces its own size limit.
       .post("/mcp", ({ request }) => deps.handleMcp(request), { parse: "none" })
-      .get("/mcp", methodNotAllowed)
-      .delete("/mcp", methodNotAllowed)
+      // GET (notification stream) and DELETE (end a session) exist only with sessions; the handler answers 405 without.
+      .get("/mcp", ({ request }) => deps.handleMcp(request))
+      .delete("/mcp", ({ request }) => deps.handleMcp(request), { parse: "none" })
   );
 }

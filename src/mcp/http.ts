@@ -1,15 +1,20 @@
-// MCP Streamable HTTP, stateless: each POST gets its own SDK transport and Server (the SDK cannot reuse a stateless transport).
+// MCP Streamable HTTP. Stateless by default: each POST gets its own SDK transport and Server (the SDK cannot reuse a
+// stateless transport). With sessions (MCP_STATEFUL), an initialize opens a session that later requests name.
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { createMcpServer, type McpDeps } from "./server.ts";
+import type { McpSessions } from "./sessions.ts";
 
 export interface McpHttpOptions {
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Present in stateful mode: the sessions that initialize requests open and Mcp-Session-Id names. */
+  sessions?: McpSessions;
 }
 
 /** A JSON-RPC error as an HTTP response (id null: the request could not be read far enough to know it). */
-export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }), {
+export function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}, id: unknown = null): Response {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } }), {
     status,
     headers: { "content-type": "application/json", ...headers },
   });
@@ -27,6 +32,20 @@ export function responseMode(accept: string | null): Mode | null {
   if (types.some((t) => t === "application/json" || t === "application/*" || t === "*/*")) return "json";
   if (types.includes("text/event-stream")) return "sse";
   return null;
+}
+
+/**
+ * The revisions we serve are the initialize-based ones (2024-11-05 to 2025-11-25). A request declaring another one,
+ * such as 2026-07-28's stateless probe `server/discover`, gets 400 with an implementation-defined (-32000) error:
+ * per 2026-07-28's backward-compatibility rules that tells a dual-era client to fall back to initialize at once,
+ * where a modern error code (-32022) would tell it to stay modern and retry.
+ */
+export function unsupportedRevision(header: string | null): string | null {
+  if (header === null || SUPPORTED_PROTOCOL_VERSIONS.includes(header)) return null;
+  return (
+    `Bad Request: unsupported MCP protocol version "${header}"; this server speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(", ")}. ` +
+    "Send initialize with one of them (2025-11-25 is the newest)."
+  );
 }
 
 async function readBody(req: Request, limit: number): Promise<string | "too-large"> {
@@ -49,8 +68,14 @@ async function readBody(req: Request, limit: number): Promise<string | "too-larg
   return Buffer.concat(chunks).toString("utf8");
 }
 
+const methodNotAllowed = () =>
+  jsonRpcError(405, -32000, "Method not allowed: this server is stateless; send JSON-RPC messages with POST /mcp", { allow: "POST" });
+
+/** Answers every request to /mcp: POST always; GET (the notification stream) and DELETE (end a session) with sessions. */
 export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
-  return async function handleMcpPost(req: Request): Promise<Response> {
+  const sessions = options.sessions;
+
+  async function handlePost(req: Request): Promise<Response> {
     const mode = responseMode(req.headers.get("accept"));
     if (!mode) return jsonRpcError(406, -32000, "Not Acceptable: accept application/json or text/event-stream");
     const body = await readBody(req, options.maxBodyBytes);
@@ -61,12 +86,21 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     } catch {
       return jsonRpcError(400, -32700, "Parse error: the request body is not valid JSON; send one JSON-RPC 2.0 message");
     }
+    const unsupported = unsupportedRevision(req.headers.get("mcp-protocol-version"));
+    if (unsupported && !isInitializeRequest(parsed)) return jsonRpcError(400, -32000, unsupported, {}, idOf(parsed));
     // The SDK insists on both media types and a JSON content type; we have already chosen the mode and parsed the body.
     const headers = new Headers(req.headers);
     headers.set("accept", "application/json, text/event-stream");
     headers.set("content-type", "application/json");
     headers.delete("content-length");
     const normalized = new Request(req.url, { method: "POST", headers });
+
+    if (sessions) {
+      const id = req.headers.get("mcp-session-id");
+      if (id) return sessions.handle(id, normalized, parsed);
+      if (isInitializeRequest(parsed)) return sessions.open(normalized, parsed, mode === "json");
+      // No session named and not opening one: served statelessly, so curl and sessionless clients still work.
+    }
 
     const server = createMcpServer(deps);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: mode === "json" });
@@ -80,5 +114,21 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     const closing = new TransformStream<Uint8Array, Uint8Array>({ flush: () => void server.close() });
     response.body.pipeTo(closing.writable).catch(() => void server.close());
     return new Response(closing.readable, { status: response.status, headers: response.headers });
+  }
+
+  return async function handleMcp(req: Request): Promise<Response> {
+    if (req.method === "POST") return handlePost(req);
+    if (!sessions) return methodNotAllowed();
+    if (req.method !== "GET" && req.method !== "DELETE") {
+      return jsonRpcError(405, -32000, `Method not allowed: use POST, GET or DELETE on /mcp`, { allow: "GET, POST, DELETE" });
+    }
+    const id = req.headers.get("mcp-session-id");
+    if (!id) return jsonRpcError(400, -32000, `Bad Request: ${req.method} /mcp needs the Mcp-Session-Id header that initialize returned`);
+    return sessions.handle(id, req);
   };
+}
+
+function idOf(message: unknown): unknown {
+  const id = (message as { id?: unknown } | null)?.id;
+  return typeof id === "string" || typeof id === "number" ? id : null;
 }
