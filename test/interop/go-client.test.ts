@@ -1,0 +1,144 @@
+// kagent's client: the official Go SDK's StreamableClientTransport (test/goclient) against the compiled binary and
+// the real Vault, with go-sdk v1.6 (kagent v0.9's) and v1.7 (which probes 2026-07-28's server/discover first).
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { unique, vaultApi } from "../support/mcp.ts";
+import { run, type ServerProcess, startServer } from "./server-process.ts";
+
+const repoRoot = resolve(import.meta.dir, "..", "..");
+const source = join(repoRoot, "test", "goclient");
+const cacheRoot = join(repoRoot, ".cache", "goclient");
+
+interface Variant {
+  label: string;
+  /** The go.mod to build with (go build -modfile), which pins the go-sdk version. */
+  modfile: string;
+  sdk: RegExp;
+  /** Whether this SDK opens with 2026-07-28's server/discover before initialize. */
+  probesDiscover: boolean;
+}
+
+const VARIANTS: Variant[] = [
+  { label: "go-sdk v1.6 (kagent v0.9)", modfile: "go.mod", sdk: /^v1\.6\./, probesDiscover: false },
+  { label: "go-sdk v1.7 (server/discover, then fallback)", modfile: "go.v17.mod", sdk: /^v1\.7\./, probesDiscover: true },
+];
+
+const RECIPE = "CGO_ENABLED=0 go build -trimpath -modfile (1)";
+
+/** Builds test/goclient with the variant's go.mod into .cache/goclient, unless a build of the same sources is there. */
+async function buildClient(variant: Variant): Promise<string> {
+  const go = Bun.which("go");
+  if (!go) throw new Error("the Go client interop test needs a Go toolchain on PATH (see test/goclient/go.mod for the version)");
+  const sum = variant.modfile.replace(/\.mod$/, ".sum");
+  const goVersion = (await run([go, "env", "GOVERSION"])).stdout.trim();
+  const hash = createHash("sha256").update(RECIPE).update(goVersion);
+  for (const name of ["main.go", variant.modfile, sum]) hash.update(`\0${name}\0`).update(readFileSync(join(source, name)));
+  const stamp = hash.digest("hex");
+  const dir = join(cacheRoot, variant.modfile.replace(/\.mod$/, ""));
+  const binary = join(dir, "goclient");
+  if (existsSync(binary) && existsSync(`${binary}.stamp`) && readFileSync(`${binary}.stamp`, "utf8").trim() === stamp) return binary;
+  mkdirSync(dir, { recursive: true });
+  const partial = `${binary}.tmp-${process.pid}`;
+  const built = await run([go, "build", "-trimpath", `-modfile=${variant.modfile}`, "-o", partial, "."], {
+    cwd: source,
+    env: { ...process.env, CGO_ENABLED: "0" },
+    timeoutMs: 300_000,
+  });
+  if (built.code !== 0) throw new Error(`go build of test/goclient (${variant.modfile}) failed:\n${built.stdout}${built.stderr}`);
+  renameSync(partial, binary);
+  writeFileSync(`${binary}.stamp`, `${stamp}\n`);
+  return binary;
+}
+
+interface Exchange {
+  method: string;
+  jsonrpc: string | undefined;
+  protocolHeader: string | null;
+  status: number;
+}
+
+/** A loopback pass-through in front of the server that records each request's JSON-RPC method and the answer's status. */
+function recordingProxy(target: string) {
+  const seen: Exchange[] = [];
+  const proxy = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 60,
+    async fetch(req) {
+      const body = req.method === "POST" ? await req.text() : undefined;
+      let jsonrpc: string | undefined;
+      try {
+        jsonrpc = body ? (JSON.parse(body) as { method?: string }).method : undefined;
+      } catch {}
+      const headers = new Headers(req.headers);
+      headers.delete("host");
+      const res = await fetch(target, { method: req.method, headers, body });
+      seen.push({ method: req.method, jsonrpc, protocolHeader: req.headers.get("mcp-protocol-version"), status: res.status });
+      return res;
+    },
+  });
+  return { url: `http://127.0.0.1:${proxy.port}/mcp`, seen, stop: () => proxy.stop(true) };
+}
+
+for (const variant of VARIANTS) {
+  describe(`Go client, ${variant.label}`, () => {
+    let server: ServerProcess;
+    let proxy: ReturnType<typeof recordingProxy>;
+    let report: any;
+    const path = `goclient/${unique("s")}`;
+    const value = `from-go-${crypto.randomUUID()}`;
+
+    beforeAll(async () => {
+      const [binary, started] = await Promise.all([buildClient(variant), startServer([], { LOG_LEVEL: "debug" })]);
+      server = started;
+      proxy = recordingProxy(server.url);
+      const result = await run([binary, "-url", proxy.url, "-path", path, "-value", value], { timeoutMs: 60_000 });
+      if (result.code !== 0) throw new Error(`goclient failed (${result.code}):\n${result.stderr}\nserver log:\n${server.stderr()}`);
+      report = JSON.parse(result.stdout);
+    }, 600_000);
+
+    afterAll(async () => {
+      proxy?.stop();
+      await server?.stop();
+    });
+
+    it("is linked against the intended go-sdk version", () => {
+      expect(report.sdkVersion).toMatch(variant.sdk);
+    });
+
+    it("initializes on 2025-11-25 and lists the Vault tools", () => {
+      expect(report.protocolVersion).toBe("2025-11-25");
+      expect(report.serverName).toBe("vault-mcp-server");
+      expect(report.tools).toEqual(expect.arrayContaining(["list_mounts", "read_secret", "write_secret"]));
+    });
+
+    it("calls a read tool, then writes a secret and reads it back", async () => {
+      expect(report.mountsText).toContain("secret/");
+      expect(report.writeText).toStartWith(`Secret stored successfully at secret/${path}`);
+      expect(report.readData).toEqual({ password: value });
+      // Checked in Vault itself, not only through the server.
+      const stored = await vaultApi("GET", `secret/data/${path}`);
+      expect(stored.json.data.data).toEqual({ password: value });
+    });
+
+    if (variant.probesDiscover) {
+      it("probes server/discover first, is told to fall back at once, then initializes", () => {
+        const [probe, init] = proxy.seen.filter((e) => e.method === "POST");
+        expect(probe).toMatchObject({ jsonrpc: "server/discover", protocolHeader: "2026-07-28", status: 400 });
+        expect(init).toMatchObject({ jsonrpc: "initialize", status: 200 });
+        expect(proxy.seen.filter((e) => e.jsonrpc === "server/discover")).toHaveLength(1);
+      });
+    } else {
+      it("opens with initialize", () => {
+        expect(proxy.seen.find((e) => e.method === "POST")).toMatchObject({ jsonrpc: "initialize", status: 200 });
+      });
+    }
+
+    it("leaves no error or warning in the server's log", () => {
+      expect(server.logLines("warn")).toEqual([]);
+      expect(server.stderr()).not.toContain(value);
+    });
+  });
+}
