@@ -13,7 +13,9 @@
 #
 # Environment: VAULT_BIN (default: vault), KUBECTL (default: kubectl), NAMESPACE (default: kagent),
 # TOKEN_TTL (default: 720h), K8S_AUTH_PATH (default: kubernetes), KUBERNETES_HOST (default: the
-# in-cluster API address, right when Vault runs in the cluster).
+# in-cluster API address, right when Vault runs in the cluster). For a Vault outside the cluster,
+# also KUBERNETES_CA_CERT (PEM file of the API server's CA) and TOKEN_REVIEWER_JWT_FILE (a file
+# holding a token allowed to call TokenReview); both are passed to Vault as files, not arguments.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -55,17 +57,22 @@ k8s_secret() {
       --from-file=token=/dev/stdin \
       --dry-run=client -o yaml |
     "$kubectl_bin" apply -f - >&2
-  say "Secret $namespace/$secret_name holds a new token; restart the Deployment only if the server does not re-read the file."
+  say "Secret $namespace/$secret_name holds a new token. The kubelet updates the mounted file within a minute or so and the server re-reads it; no restart is needed. Revoke the old token once the pods use the new one."
 }
 
 kubernetes_auth() {
-  if ! v auth list -format=json | grep -q "\"$auth_path/\""; then
+  # Captured first: `grep -q` in a pipe may stop reading early, and pipefail would count that as a failure.
+  local enabled
+  enabled="$(v auth list -format=json)"
+  if ! grep -q "\"$auth_path/\"" <<<"$enabled"; then
     v auth enable -path="$auth_path" kubernetes >&2
   fi
-  # Vault in the cluster reviews tokens with its own service account; outside, also pass
-  # token_reviewer_jwt and kubernetes_ca_cert.
-  v write "auth/$auth_path/config" \
-    kubernetes_host="${KUBERNETES_HOST:-https://kubernetes.default.svc:443}" >&2
+  # Vault in the cluster reviews tokens with its own service account and reads the cluster's CA from
+  # its pod; outside, it needs both given.
+  local config=(kubernetes_host="${KUBERNETES_HOST:-https://kubernetes.default.svc:443}")
+  if [[ -n "${KUBERNETES_CA_CERT:-}" ]]; then config+=(kubernetes_ca_cert="@$KUBERNETES_CA_CERT"); fi
+  if [[ -n "${TOKEN_REVIEWER_JWT_FILE:-}" ]]; then config+=(token_reviewer_jwt="@$TOKEN_REVIEWER_JWT_FILE"); fi
+  v write "auth/$auth_path/config" "${config[@]}" >&2
   v write "auth/$auth_path/role/$service_account" \
     bound_service_account_names="$service_account" \
     bound_service_account_namespaces="$namespace" \

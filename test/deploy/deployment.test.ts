@@ -33,7 +33,7 @@ function quantity(q: string): number {
 /** Names of the environment variables the server reads, from its config module (so a typo here fails). */
 function serverEnvNames(): Set<string> {
   const source = readFileSync(join(repoRoot, 'src', 'config.ts'), 'utf8');
-  return new Set(source.match(/\b(VAULT|MCP|LOG)_[A-Z_]+\b/g) ?? []);
+  return new Set(source.match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
 }
 
 for (const overlay of overlays) describe.skipIf(!!noGo)(`the ${overlay} overlay`, () => {
@@ -182,6 +182,12 @@ describe.skipIf(!!noGo)('the vault-kubernetes-auth component', () => {
     expect(token).toEqual({ path: 'token', audience: 'vault', expirationSeconds: 600 });
     // Still no general-purpose API token.
     expect(deploymentSpec(objs).template.spec.automountServiceAccountToken).toBe(false);
+  }, TOOL_TIMEOUT_MS);
+
+  it('sets only environment variables the server reads, the auth method among them', async () => {
+    const known = serverEnvNames();
+    expect(known.has('VAULT_AUTH_METHOD')).toBe(true);
+    expect(mcpContainer(await variant()).env?.map((e) => e.name).filter((n) => !known.has(n))).toEqual([]);
   }, TOOL_TIMEOUT_MS);
 
   it('keeps the restricted security context and the probes', async () => {

@@ -119,7 +119,7 @@ describe('env.example', () => {
   });
 
   it('sets only variables the server reads (names taken from src/config.ts)', () => {
-    const known = new Set(readFileSync(join(repoRoot, 'src', 'config.ts'), 'utf8').match(/\b(VAULT|MCP|LOG)_[A-Z_]+\b/g) ?? []);
+    const known = new Set(readFileSync(join(repoRoot, 'src', 'config.ts'), 'utf8').match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
     expect(settings.filter((s) => !known.has(s))).toEqual([]);
   });
 });
