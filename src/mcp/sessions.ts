@@ -29,6 +29,8 @@ const sessionNotFound = () =>
     { status: 404, headers: { "content-type": "application/json" } },
   );
 
+const OPENED = new TextEncoder().encode(": stream open\n\n");
+
 export class McpSessions {
   private readonly sessions = new Map<string, Session>();
   private readonly now: () => number;
@@ -94,7 +96,7 @@ export class McpSessions {
       void session.server.close();
       return response;
     }
-    return this.track(session, response);
+    return this.track(session, response, req.method === "GET");
   }
 
   /** Sends a notification to every open session (delivered on its GET stream, if the client opened one). */
@@ -122,7 +124,7 @@ export class McpSessions {
   }
 
   // Counts a streamed answer as activity until it ends, so a client listening on GET is never expired mid-stream.
-  private track(session: Session, response: Response): Response {
+  private track(session: Session, response: Response, prime = false): Response {
     if (!response.body || !response.headers.get("content-type")?.includes("text/event-stream")) return response;
     session.openStreams++;
     let done = false;
@@ -132,7 +134,15 @@ export class McpSessions {
       session.openStreams--;
       session.lastActive = this.now();
     };
-    const passthrough = new TransformStream<Uint8Array, Uint8Array>({ flush: finish });
+    const passthrough = new TransformStream<Uint8Array, Uint8Array>({
+      // Bun sends a streamed response's headers only with its first chunk, and the GET stream may stay quiet for
+      // minutes: clients that wait for those headers before going on (the Go SDK does) would hang. An SSE comment
+      // goes out at once and every client ignores it.
+      start: (controller) => {
+        if (prime) controller.enqueue(OPENED);
+      },
+      flush: finish,
+    });
     response.body.pipeTo(passthrough.writable).catch(finish);
     return new Response(passthrough.readable, { status: response.status, headers: response.headers });
   }

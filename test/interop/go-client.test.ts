@@ -56,6 +56,9 @@ interface Exchange {
   method: string;
   jsonrpc: string | undefined;
   protocolHeader: string | null;
+  /** Mcp-Session-Id sent with the request, and the one the answer carried. */
+  session: string | null;
+  givenSession: string | null;
   status: number;
 }
 
@@ -75,26 +78,41 @@ function recordingProxy(target: string) {
       const headers = new Headers(req.headers);
       headers.delete("host");
       const res = await fetch(target, { method: req.method, headers, body });
-      seen.push({ method: req.method, jsonrpc, protocolHeader: req.headers.get("mcp-protocol-version"), status: res.status });
+      seen.push({
+        method: req.method,
+        jsonrpc,
+        protocolHeader: req.headers.get("mcp-protocol-version"),
+        session: req.headers.get("mcp-session-id"),
+        givenSession: res.headers.get("mcp-session-id"),
+        status: res.status,
+      });
       return res;
     },
   });
   return { url: `http://127.0.0.1:${proxy.port}/mcp`, seen, stop: () => proxy.stop(true) };
 }
 
-for (const variant of VARIANTS) {
-  describe(`Go client, ${variant.label}`, () => {
+const MODES = [
+  { label: "stateless (default)", args: [] as string[] },
+  { label: "stateful (--stateful)", args: ["--stateful"] },
+];
+
+for (const variant of VARIANTS) for (const mode of MODES) {
+  describe(`Go client, ${variant.label}, ${mode.label} server`, () => {
     let server: ServerProcess;
     let proxy: ReturnType<typeof recordingProxy>;
     let report: any;
+    let elapsedMs = 0;
     const path = `goclient/${unique("s")}`;
     const value = `from-go-${crypto.randomUUID()}`;
 
     beforeAll(async () => {
-      const [binary, started] = await Promise.all([buildClient(variant), startServer([], { LOG_LEVEL: "debug" })]);
-      server = started;
+      const [binary, running] = await Promise.all([buildClient(variant), startServer(mode.args, { LOG_LEVEL: "debug" })]);
+      server = running;
       proxy = recordingProxy(server.url);
+      const started = performance.now();
       const result = await run([binary, "-url", proxy.url, "-path", path, "-value", value], { timeoutMs: 60_000 });
+      elapsedMs = performance.now() - started;
       if (result.code !== 0) throw new Error(`goclient failed (${result.code}):\n${result.stderr}\nserver log:\n${server.stderr()}`);
       report = JSON.parse(result.stdout);
     }, 600_000);
@@ -102,6 +120,11 @@ for (const variant of VARIANTS) {
     afterAll(async () => {
       proxy?.stop();
       await server?.stop();
+    });
+
+    it("runs through without waiting on anything (the whole conversation in well under 5 s)", () => {
+      // The Go SDK waits for the GET stream's headers before going on; a stream that sent none hung it for 15 s.
+      expect(elapsedMs).toBeLessThan(5000);
     });
 
     it("is linked against the intended go-sdk version", () => {
@@ -133,6 +156,25 @@ for (const variant of VARIANTS) {
     } else {
       it("opens with initialize", () => {
         expect(proxy.seen.find((e) => e.method === "POST")).toMatchObject({ jsonrpc: "initialize", status: 200 });
+      });
+    }
+
+    if (mode.args.includes("--stateful")) {
+      it("keeps the session initialize gave it, listens on GET, and ends the session with DELETE", async () => {
+        const init = proxy.seen.find((e) => e.jsonrpc === "initialize")!;
+        expect(init.givenSession).toBeTruthy();
+        const later = proxy.seen.slice(proxy.seen.indexOf(init) + 1);
+        expect(later.filter((e) => e.method === "POST").every((e) => e.session === init.givenSession)).toBe(true);
+        expect(later.find((e) => e.method === "GET")).toMatchObject({ session: init.givenSession, status: 200 });
+        // The DELETE is sent as the client closes; give it a moment to arrive.
+        for (let i = 0; i < 50 && !proxy.seen.some((e) => e.method === "DELETE"); i++) await Bun.sleep(20);
+        expect(proxy.seen.find((e) => e.method === "DELETE")).toMatchObject({ session: init.givenSession, status: 200 });
+      });
+    } else {
+      it("gets no session and a 405 for the optional GET stream, which the client tolerates", () => {
+        expect(proxy.seen.every((e) => e.givenSession === null)).toBe(true);
+        const get = proxy.seen.find((e) => e.method === "GET");
+        if (get) expect(get.status).toBe(405);
       });
     }
 

@@ -94,6 +94,16 @@ describe("stateful mode", () => {
     await reader.cancel();
   });
 
+  it("opens the GET stream at once with an SSE comment, so clients waiting for its headers go on", async () => {
+    const server = stateful();
+    const id = await open(server);
+    const stream = await server.fetch(MCP_URL, { method: "GET", headers: { accept: "text/event-stream", ...inSession(id) } });
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await Promise.race([reader.read(), Bun.sleep(1000).then(() => ({ value: "(nothing within 1 s)" }))]);
+    expect(first.value).toStartWith(":");
+    await reader.cancel();
+  });
+
   it("ends a session on DELETE", async () => {
     const server = stateful();
     const id = await open(server);
