@@ -1,14 +1,21 @@
 // Configuration, read once from flags and environment (as Vault's own tools read it) into a frozen, validated object.
 import { readFileSync } from "node:fs";
 import type { Level } from "./log.ts";
+import { PathError, safePath } from "./vault/paths.ts";
+
+/** How the server gets its Vault token. Secrets (tokens, secret_ids) are held here only when given inline. */
+export type VaultAuth =
+  | { readonly method: "token"; readonly token?: string; readonly tokenFile?: string }
+  /** Kubernetes and JWT auth log in the same way: POST auth/<mount>/login {role, jwt}, the JWT read from a file. */
+  | { readonly method: "kubernetes" | "jwt"; readonly mount: string; readonly role: string; readonly jwtFile: string }
+  | { readonly method: "approle"; readonly mount: string; readonly roleId: string; readonly secretId?: string; readonly secretIdFile?: string };
 
 export interface Config {
   readonly command: "serve" | "stdio";
   readonly vault: {
     readonly addr: string;
-    /** Never logged; undefined when a token file or auth method supplies it. */
-    readonly token?: string;
-    readonly tokenFile?: string;
+    /** Never logged. */
+    readonly auth: VaultAuth;
     readonly namespace?: string;
     readonly timeoutMs: number;
     readonly tls: {
@@ -31,6 +38,8 @@ export interface Config {
     readonly sessionIdleMs: number;
     /** With sessions: the most held at once. */
     readonly maxSessions: number;
+    /** Serve HTTPS with this certificate and key (PEM files), for hosts without a TLS-terminating proxy. */
+    readonly tls?: { readonly certFile: string; readonly keyFile: string };
   };
   readonly logLevel: Level;
 }
@@ -42,11 +51,23 @@ export class ConfigError extends Error {
   }
 }
 
+// Where Kubernetes mounts a pod's service account token.
+const K8S_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
 /** Flag name -> environment variable it mirrors. Tokens are deliberately not flags: argv is visible to every user. */
 const FLAGS: Record<string, string> = {
   "--vault-addr": "VAULT_ADDR",
   "--vault-namespace": "VAULT_NAMESPACE",
+  "--vault-auth-method": "VAULT_AUTH_METHOD",
   "--vault-token-file": "VAULT_TOKEN_FILE",
+  "--vault-k8s-role": "VAULT_K8S_ROLE",
+  "--vault-k8s-token-path": "VAULT_K8S_TOKEN_PATH",
+  "--vault-k8s-mount": "VAULT_K8S_MOUNT",
+  "--vault-jwt-role": "VAULT_JWT_ROLE",
+  "--vault-jwt-token-path": "VAULT_JWT_TOKEN_PATH",
+  "--vault-jwt-mount": "VAULT_JWT_MOUNT",
+  "--vault-approle-secret-id-file": "VAULT_APPROLE_SECRET_ID_FILE",
+  "--vault-approle-mount": "VAULT_APPROLE_MOUNT",
   "--vault-cacert": "VAULT_CACERT",
   "--vault-client-cert": "VAULT_CLIENT_CERT",
   "--vault-client-key": "VAULT_CLIENT_KEY",
@@ -57,6 +78,8 @@ const FLAGS: Record<string, string> = {
   "--port": "MCP_PORT",
   "--max-body-bytes": "MCP_MAX_BODY_BYTES",
   "--allowed-origins": "MCP_ALLOWED_ORIGINS",
+  "--tls-cert-file": "MCP_TLS_CERT_FILE",
+  "--tls-key-file": "MCP_TLS_KEY_FILE",
   "--stateful": "MCP_STATEFUL",
   "--session-idle-timeout": "MCP_SESSION_IDLE_TIMEOUT",
   "--max-sessions": "MCP_MAX_SESSIONS",
@@ -73,10 +96,18 @@ export const USAGE = `Usage: vault-mcp-server [serve|stdio] [flags]
 
 Flags (each mirrors an environment variable):
 ${Object.entries(FLAGS)
-  .map(([f, e]) => `  ${f.padEnd(24)} ${e}`)
+  .map(([f, e]) => `  ${f.padEnd(32)} ${e}`)
   .join("\n")}
 
-The Vault token comes from VAULT_TOKEN or VAULT_TOKEN_FILE, never from a flag.`;
+Vault auth (VAULT_AUTH_METHOD):
+  token (default)  VAULT_TOKEN, or VAULT_TOKEN_FILE (re-read when it changes); renewed while renewable
+  kubernetes       VAULT_K8S_ROLE; VAULT_K8S_TOKEN_PATH (default ${K8S_TOKEN_PATH});
+                   VAULT_K8S_MOUNT (default kubernetes)
+  jwt              VAULT_JWT_ROLE; VAULT_JWT_TOKEN_PATH (default the Kubernetes one); VAULT_JWT_MOUNT (default jwt)
+  approle          VAULT_APPROLE_ROLE_ID; VAULT_APPROLE_SECRET_ID or VAULT_APPROLE_SECRET_ID_FILE;
+                   VAULT_APPROLE_MOUNT (default approle)
+Logged-in tokens are renewed before they expire and replaced by a new login when they cannot be.
+Tokens, role ids and secret ids are never flags: argv is visible to every user.`;
 
 function parseArgs(argv: readonly string[]): { command: Config["command"]; env: Record<string, string> } {
   let command: Config["command"] = "serve";
@@ -148,8 +179,7 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
     command,
     vault: {
       addr: vaultAddr(env.VAULT_ADDR),
-      token: env.VAULT_TOKEN || undefined,
-      tokenFile: env.VAULT_TOKEN_FILE || undefined,
+      auth: vaultAuth(env),
       namespace: env.VAULT_NAMESPACE || undefined,
       timeoutMs: durationMs("VAULT_CLIENT_TIMEOUT", env.VAULT_CLIENT_TIMEOUT, 30_000),
       tls: {
@@ -171,16 +201,74 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
       stateful: bool("MCP_STATEFUL", env.MCP_STATEFUL),
       sessionIdleMs: durationMs("MCP_SESSION_IDLE_TIMEOUT", env.MCP_SESSION_IDLE_TIMEOUT, 30 * 60_000),
       maxSessions: int("MCP_MAX_SESSIONS", env.MCP_MAX_SESSIONS, 1000, 1, 100_000),
+      tls: listenerTls(env),
     },
     logLevel: logLevel as Level,
   };
-  if (!config.vault.token && !config.vault.tokenFile) {
-    throw new ConfigError("no Vault token: set VAULT_TOKEN, or VAULT_TOKEN_FILE to a file holding one");
-  }
   if ((config.vault.tls.clientCertFile === undefined) !== (config.vault.tls.clientKeyFile === undefined)) {
     throw new ConfigError("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together; set both or neither");
   }
   return deepFreeze(config);
+}
+
+const METHODS = ["token", "kubernetes", "jwt", "approle"];
+
+function vaultAuth(env: Record<string, string | undefined>): VaultAuth {
+  const method = (env.VAULT_AUTH_METHOD || "token").toLowerCase();
+  const token = env.VAULT_TOKEN || undefined;
+  const tokenFile = env.VAULT_TOKEN_FILE || undefined;
+  if (!METHODS.includes(method)) throw new ConfigError(`VAULT_AUTH_METHOD must be one of ${METHODS.join(", ")}, got "${env.VAULT_AUTH_METHOD}"`);
+  if (method === "token") {
+    if (!token && !tokenFile) {
+      throw new ConfigError(
+        "no Vault token: set VAULT_TOKEN, or VAULT_TOKEN_FILE to a file holding one, or VAULT_AUTH_METHOD to kubernetes, jwt or approle to log in",
+      );
+    }
+    return { method, token, tokenFile };
+  }
+  // Two sources of a token would leave it unclear which one is used.
+  if (token || tokenFile) {
+    const which = token ? "VAULT_TOKEN" : "VAULT_TOKEN_FILE";
+    throw new ConfigError(`${which} is set, but VAULT_AUTH_METHOD=${method} logs in to get its own token; unset ${which} or VAULT_AUTH_METHOD`);
+  }
+  if (method === "approle") {
+    const roleId = env.VAULT_APPROLE_ROLE_ID || undefined;
+    if (!roleId) throw new ConfigError("VAULT_APPROLE_ROLE_ID is required with VAULT_AUTH_METHOD=approle: the role_id of the AppRole to log in as");
+    const secretId = env.VAULT_APPROLE_SECRET_ID || undefined;
+    const secretIdFile = env.VAULT_APPROLE_SECRET_ID_FILE || undefined;
+    if ((secretId === undefined) === (secretIdFile === undefined)) {
+      throw new ConfigError("VAULT_AUTH_METHOD=approle needs exactly one of VAULT_APPROLE_SECRET_ID or VAULT_APPROLE_SECRET_ID_FILE (a file holding the secret_id)");
+    }
+    return { method, mount: authMount("VAULT_APPROLE_MOUNT", env.VAULT_APPROLE_MOUNT, "approle"), roleId, secretId, secretIdFile };
+  }
+  const prefix = method === "kubernetes" ? "VAULT_K8S" : "VAULT_JWT";
+  const role = env[`${prefix}_ROLE`] || undefined;
+  if (!role) throw new ConfigError(`${prefix}_ROLE is required with VAULT_AUTH_METHOD=${method}: the name of the Vault role to log in as`);
+  return {
+    method: method as "kubernetes" | "jwt",
+    mount: authMount(`${prefix}_MOUNT`, env[`${prefix}_MOUNT`], method),
+    role,
+    jwtFile: env[`${prefix}_TOKEN_PATH`] || K8S_TOKEN_PATH,
+  };
+}
+
+/** An auth mount path below auth/, such as "kubernetes" or "k8s/prod-cluster". */
+function authMount(name: string, value: string | undefined, fallback: string): string {
+  try {
+    return safePath(value || fallback, name).display;
+  } catch (err) {
+    if (err instanceof PathError) throw new ConfigError(`${name} must be an auth mount path such as "${fallback}": ${err.reason}`);
+    throw err;
+  }
+}
+
+function listenerTls(env: Record<string, string | undefined>): Config["http"]["tls"] {
+  const certFile = env.MCP_TLS_CERT_FILE || undefined;
+  const keyFile = env.MCP_TLS_KEY_FILE || undefined;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError("MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE go together (PEM certificate and its key); set both or neither");
+  }
+  return certFile && keyFile ? { certFile, keyFile } : undefined;
 }
 
 /** Reads a PEM file named by the config, with an error that names the setting. */

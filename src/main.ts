@@ -1,5 +1,5 @@
 // Entry point, and the only module with side effects: reads config, then serves MCP over HTTP or stdio.
-import { ConfigError, loadConfig, USAGE } from "./config.ts";
+import { ConfigError, loadConfig, readPem, USAGE } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { createLogger } from "./log.ts";
 import { serveStdio } from "./mcp/stdio.ts";
@@ -42,10 +42,12 @@ async function main(argv: string[]): Promise<void> {
   });
   // Bun's idle timeout (seconds, at most 255) must outlast the slowest Vault call we wait for.
   const idleTimeout = Math.min(255, Math.ceil(config.vault.timeoutMs / 1000) + 10);
-  app.listen({ hostname: config.http.host, port: config.http.port, idleTimeout, maxRequestBodySize: config.http.maxBodyBytes + 1 });
+  const certFiles = config.http.tls;
+  const tls = certFiles && { cert: readPem("MCP_TLS_CERT_FILE", certFiles.certFile), key: readPem("MCP_TLS_KEY_FILE", certFiles.keyFile) };
+  app.listen({ hostname: config.http.host, port: config.http.port, idleTimeout, maxRequestBodySize: config.http.maxBodyBytes + 1, ...(tls ? { tls } : {}) });
   const port = app.server?.port ?? config.http.port;
   log.info("serving MCP over HTTP", {
-    url: `http://${config.http.host}:${port}/mcp`,
+    url: `${tls ? "https" : "http"}://${config.http.host}:${port}/mcp`,
     vault: config.vault.addr,
     version: SERVER_VERSION,
     sessions: config.http.stateful ? "stateful" : "stateless",

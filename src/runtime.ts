@@ -1,5 +1,5 @@
 // The composition root: builds the Vault client, tool registry and MCP handlers from a Config. No side effects on import.
-import { type Config, readPem } from "./config.ts";
+import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createMcpHttpHandler } from "./mcp/http.ts";
 import type { McpDeps } from "./mcp/server.ts";
@@ -7,9 +7,11 @@ import { McpSessions } from "./mcp/sessions.ts";
 import { allTools } from "./tools/index.ts";
 import { ToolRegistry } from "./tools/registry.ts";
 import { tokenSourceFor } from "./vault/auth.ts";
+import { explainingTlsFailures, vaultTls } from "./vault/auth-tls.ts";
 import { type TokenSource, VaultClient } from "./vault/client.ts";
 import { createReadinessCheck } from "./vault/health.ts";
 import { MountInfoCache } from "./vault/mount-info.ts";
+import type { LeaseTiming } from "./vault/token-lease.ts";
 
 export interface Runtime extends McpDeps {
   vault: VaultClient;
@@ -21,23 +23,26 @@ export interface Runtime extends McpDeps {
   close(): Promise<void>;
 }
 
-export function buildRuntime(config: Config, log: Logger, overrides: { tokens?: TokenSource; fetch?: typeof fetch } = {}): Runtime {
-  const tls = config.vault.tls;
-  if (tls.skipVerify) log.warn("VAULT_SKIP_VERIFY is set: Vault's TLS certificate is NOT verified; anyone on the path can read the token");
-  const vault = new VaultClient({
+export interface RuntimeOverrides {
+  tokens?: TokenSource;
+  fetch?: typeof fetch;
+  /** For tests of token renewal: shorter intervals than production's. */
+  leaseTiming?: Partial<LeaseTiming>;
+}
+
+export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOverrides = {}): Runtime {
+  if (config.vault.tls.skipVerify) log.warn("VAULT_SKIP_VERIFY is set: Vault's TLS certificate is NOT verified; anyone on the path can read the token");
+  const connection = {
     addr: config.vault.addr,
     namespace: config.vault.namespace,
     timeoutMs: config.vault.timeoutMs,
-    tokens: overrides.tokens ?? tokenSourceFor(config.vault),
-    fetch: overrides.fetch,
-    tls: {
-      ca: readPem("VAULT_CACERT", tls.caCertFile),
-      cert: readPem("VAULT_CLIENT_CERT", tls.clientCertFile),
-      key: readPem("VAULT_CLIENT_KEY", tls.clientKeyFile),
-      serverName: tls.serverName,
-      skipVerify: tls.skipVerify,
-    },
-  });
+    fetch: explainingTlsFailures(overrides.fetch ?? fetch),
+    tls: vaultTls(config.vault.tls),
+  };
+  const tokens =
+    overrides.tokens ??
+    tokenSourceFor(config.vault.auth, { client: (t) => new VaultClient({ ...connection, tokens: t }), log, timing: overrides.leaseTiming });
+  const vault = new VaultClient({ ...connection, tokens });
   const registry = new ToolRegistry(allTools);
   const context = { vault, mounts: new MountInfoCache(vault), log };
   const deps = { registry, context };

@@ -1,40 +1,41 @@
-// Token sources: a fixed token (VAULT_TOKEN), or a token file re-read when it changes (a rotated Kubernetes Secret).
-import { readFileSync, statSync } from "node:fs";
-import type { TokenSource } from "./client.ts";
-import { StaticToken } from "./client.ts";
+// Picks the token source for the configured auth method; every one is a TokenKeeper, which renews and recovers.
+import type { VaultAuth } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { appRoleLogin, fileToken, fixedToken, jwtLogin, vaultTokenApi } from "./auth-login.ts";
+import { StaticToken, type TokenSource, type VaultClient } from "./client.ts";
+import { SecretFile } from "./token-file.ts";
+import { type Clock, type Credential, systemClock, TokenKeeper } from "./token-keeper.ts";
+import type { LeaseTiming } from "./token-lease.ts";
 
-/** Reads the token from a file, again whenever the file's modification time or size changes. */
-export class FileToken implements TokenSource {
-  private value = "";
-  private stamp = "";
-
-  constructor(private readonly file: string) {
-    this.reload();
-  }
-
-  private reload(): void {
-    const st = statSync(this.file);
-    const stamp = `${st.mtimeMs}:${st.size}:${st.ino}`;
-    if (stamp === this.stamp) return;
-    const token = readFileSync(this.file, "utf8").trim();
-    if (!token) throw new Error(`VAULT_TOKEN_FILE ${this.file} is empty`);
-    this.value = token;
-    this.stamp = stamp;
-  }
-
-  async token(): Promise<string> {
-    try {
-      this.reload();
-    } catch {
-      // A Secret being swapped can vanish for an instant: keep the last good token.
-      if (!this.value) throw new Error(`cannot read the Vault token from ${this.file}`);
-    }
-    return this.value;
-  }
+export interface AuthDeps {
+  /** A Vault client with the server's address, namespace and TLS that sends `tokens`' token. */
+  client(tokens: TokenSource): VaultClient;
+  log: Logger;
+  /** For tests: shorter intervals, a fake clock. */
+  timing?: Partial<LeaseTiming>;
+  clock?: Clock;
 }
 
-export function tokenSourceFor(settings: { token?: string; tokenFile?: string }): TokenSource {
-  if (settings.tokenFile) return new FileToken(settings.tokenFile);
-  if (settings.token) return new StaticToken(settings.token);
-  throw new Error("no Vault token configured");
+/** The token source for `auth`. Files it names are read once now, so a missing one fails at start-up. */
+export function tokenSourceFor(auth: VaultAuth, deps: AuthDeps): TokenKeeper {
+  const clock = deps.clock ?? systemClock;
+  const api = vaultTokenApi((token) => deps.client(new StaticToken(token)));
+  const keep = (credential: Credential) => new TokenKeeper(credential, api, deps.log, deps.timing, clock);
+  switch (auth.method) {
+    case "token":
+      // The file wins over VAULT_TOKEN, as it is the one an orchestrator keeps up to date.
+      if (auth.tokenFile) return keep(fileToken(new SecretFile("VAULT_TOKEN_FILE", auth.tokenFile), clock));
+      if (auth.token) return keep(fixedToken(auth.token, clock));
+      throw new Error("no Vault token configured");
+    case "kubernetes":
+    case "jwt": {
+      const setting = auth.method === "kubernetes" ? "VAULT_K8S_TOKEN_PATH" : "VAULT_JWT_TOKEN_PATH";
+      const jwt = new SecretFile(setting, auth.jwtFile);
+      return keep(jwtLogin({ method: auth.method, mount: auth.mount, role: auth.role, jwt }, api.login, clock));
+    }
+    case "approle": {
+      const secretId = auth.secretIdFile ? new SecretFile("VAULT_APPROLE_SECRET_ID_FILE", auth.secretIdFile) : (auth.secretId ?? "");
+      return keep(appRoleLogin({ mount: auth.mount, roleId: auth.roleId, secretId }, api.login, clock));
+    }
+  }
 }
