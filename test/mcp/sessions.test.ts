@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from "bun:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ConfigError, loadConfig } from "../../src/config.ts";
 import { MCP_URL, type TestServer, testServer } from "../support/mcp.ts";
 
 const servers: TestServer[] = [];
@@ -159,5 +160,29 @@ describe("stateful mode", () => {
     expect((await post(server, LIST, inSession(second))).status).toBe(404);
     expect((await post(server, LIST, inSession(first))).status).toBe(200);
     expect((await post(server, LIST, inSession(third))).status).toBe(200);
+  });
+});
+
+describe("configuration", () => {
+  const env = { VAULT_TOKEN: "t" };
+
+  it("is stateless unless asked, with a 30 minute idle timeout and 1000 sessions when it is", () => {
+    const config = loadConfig([], env);
+    expect(config.http.stateful).toBe(false);
+    expect(config.http.sessionIdleMs).toBe(30 * 60_000);
+    expect(config.http.maxSessions).toBe(1000);
+  });
+
+  it("turns sessions on with --stateful or MCP_STATEFUL, and reads their limits", () => {
+    expect(loadConfig(["--stateful"], env).http.stateful).toBe(true);
+    expect(loadConfig(["--stateful=false"], { ...env, MCP_STATEFUL: "true" }).http.stateful).toBe(false);
+    const config = loadConfig(["--session-idle-timeout", "5m", "--max-sessions=20"], { ...env, MCP_STATEFUL: "yes" });
+    expect(config.http).toMatchObject({ stateful: true, sessionIdleMs: 300_000, maxSessions: 20 });
+  });
+
+  it("refuses limits that make no sense", () => {
+    expect(() => loadConfig([], { ...env, MCP_STATEFUL: "sometimes" })).toThrow(ConfigError);
+    expect(() => loadConfig([], { ...env, MCP_MAX_SESSIONS: "0" })).toThrow(ConfigError);
+    expect(() => loadConfig([], { ...env, MCP_SESSION_IDLE_TIMEOUT: "soon" })).toThrow(ConfigError);
   });
 });
