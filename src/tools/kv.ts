@@ -185,8 +185,11 @@ async function mergeV2(vault: VaultClient, t: KvTarget, changes: Record<string, 
     }
     if (cas !== undefined) throw new ToolError(`No live secret exists at ${t.where}, so cas=${cas} cannot match. Use cas=0 to create it.`);
     // Nothing to patch: create it, guarded so a concurrent creator is not overwritten (then patch again).
-    const meta = await vault.read<{ current_version?: number }>(apiPath(t.mount, "metadata", t.path));
+    const meta = await vault.read<{ current_version?: number; versions?: Record<string, KvMetadata> }>(apiPath(t.mount, "metadata", t.path));
     const current = meta?.data?.current_version ?? 0;
+    const latest = meta?.data?.versions?.[String(current)];
+    // Someone created it since our PATCH: patch theirs rather than write over it.
+    if (current > 0 && latest && !latest.deletion_time && !latest.destroyed) continue;
     try {
       const res = await vault.write<{ version: number }>(dataPath, { data: changes, options: { cas: current } });
       return { version: res.data?.version ?? current + 1, created: true };

@@ -86,10 +86,10 @@ describe("write_secret and read_secret on KV v2", () => {
 
   it("loses no key when many writers write different keys to one secret at once", async () => {
     const path = "race/shared";
-    const writers = Array.from({ length: 12 }, (_, i) => ok(client, "write_secret", { mount: v2, path, key: `k${i}`, value: `v${i}` }));
+    const writers = Array.from({ length: 24 }, (_, i) => ok(client, "write_secret", { mount: v2, path, key: `k${i}`, value: `v${i}` }));
     await Promise.all(writers);
     const read = await ok(client, "read_secret", { mount: v2, path });
-    expect(Object.keys(read.structuredContent?.data).sort()).toEqual(Array.from({ length: 12 }, (_, i) => `k${i}`).sort());
+    expect(Object.keys(read.structuredContent?.data).sort()).toEqual(Array.from({ length: 24 }, (_, i) => `k${i}`).sort());
   });
 
   it("stores structured values as JSON", async () => {
