@@ -1,5 +1,5 @@
 // Turns any failure inside a tool into text a model can act on: what went wrong, and what to do next.
-import { VaultError } from "../vault/errors.ts";
+import { VaultAuthError, VaultError } from "../vault/errors.ts";
 import { MountNotFound } from "../vault/mount-info.ts";
 import { PathError } from "../vault/paths.ts";
 
@@ -25,6 +25,12 @@ export function describeFailure(err: unknown): { text: string; unexpected: boole
     return { text: `No secrets engine is mounted at ${err.mount}/.${hint}`, unexpected: false };
   }
   if (err instanceof VaultError) return { text: describeVaultError(err), unexpected: false };
+  if (err instanceof VaultAuthError) {
+    return {
+      text: `The server could not get a Vault token (${err.reason}). Nothing was sent to Vault. An operator should check the auth settings (VAULT_AUTH_METHOD and its credentials); retrying later may work once they are fixed.`,
+      unexpected: false,
+    };
+  }
   const message = err instanceof Error ? err.message : String(err);
   return { text: `Internal error in vault-mcp-server: ${message}. This is a bug; the call may be retried.`, unexpected: true };
 }

@@ -1,5 +1,5 @@
 // The Vault HTTP client: fetch with keep-alive, one verb layer (read, list, write, patch, delete) and one error type.
-import { VaultError } from "./errors.ts";
+import { VaultAuthError, VaultError } from "./errors.ts";
 
 /** Where the client gets its token; auth methods (token file, AppRole, Kubernetes) implement this. */
 export interface TokenSource {
@@ -52,6 +52,8 @@ export interface RequestOptions {
   allowNotFound?: boolean;
   /** Send no token (sys/health, login endpoints). */
   anonymous?: boolean;
+  /** Set on the one retry after a 403 made the token source replace a dead token. */
+  retried?: boolean;
 }
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -80,7 +82,7 @@ export class VaultClient {
     const headers: Record<string, string> = { accept: "application/json" };
     let token: string | undefined;
     if (!options.anonymous) {
-      token = await this.tokens.token();
+      token = await this.currentToken();
       headers["x-vault-token"] = token;
     }
     if (this.namespace) headers["x-vault-namespace"] = this.namespace;
@@ -110,12 +112,28 @@ export class VaultClient {
     const parsed = parseJson(text);
     if (response.status === 404 && options.allowNotFound) return null;
     if (response.status >= 400) {
-      if (response.status === 403 && token && this.tokens.invalidate && isBadToken(parsed)) this.tokens.invalidate(token);
+      if (response.status === 403 && token && this.tokens.invalidate && isBadToken(parsed)) {
+        this.tokens.invalidate(token);
+        // A 403 applied nothing, so it is safe to send once more when the source confirmed the token dead and got a new one.
+        // If getting a new one failed, that failure (a refused login, say) is the better answer, so it propagates.
+        if (!options.retried && (await this.currentToken()) !== token) {
+          return this.request<T>(method, path, { ...options, retried: true });
+        }
+      }
       const errors = Array.isArray(parsed?.errors) ? parsed.errors.map(String) : text && !parsed ? [text.slice(0, 300)] : [];
       const sealed = response.status === 503 && errors.some((e) => /sealed/i.test(e));
       throw new VaultError(verb, path, response.status, errors, sealed ? "sealed" : "http", this.addr);
     }
     return (parsed ?? {}) as VaultResponse<T>;
+  }
+
+  private async currentToken(): Promise<string> {
+    try {
+      return await this.tokens.token();
+    } catch (err) {
+      if (err instanceof VaultError) throw err;
+      throw new VaultAuthError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   /** GET; null when nothing is there. */

@@ -38,3 +38,11 @@ export class VaultError extends Error {
     return this.status === 400 && this.errors.some((e) => /check-and-set/i.test(e));
   }
 }
+
+/** No token could be had: a login failed or a credential file could not be read. Nothing was sent to the API. */
+export class VaultAuthError extends Error {
+  constructor(readonly reason: string) {
+    super(`no usable Vault token: ${reason}`);
+    this.name = "VaultAuthError";
+  }
+}

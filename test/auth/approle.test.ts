@@ -48,18 +48,16 @@ describe("VAULT_AUTH_METHOD=approle", () => {
     writeFileSync(file, await newSecretId());
     await vaultApi("POST", "auth/token/revoke", { token: first });
 
-    await call(client, "list_mounts");
     expect(text(await ok(client, "list_mounts"))).toContain("secret/");
     expect(server.lastToken()).not.toBe(first);
   });
 
-  it("logs in again after its token is revoked", async () => {
+  it("logs in again after its token is revoked, without failing the call that found out", async () => {
     const server = authServer(env({ VAULT_APPROLE_SECRET_ID: await newSecretId() }));
     const client = await connectClient(server);
     await ok(client, "list_mounts");
     const first = server.lastToken() as string;
     await vaultApi("POST", "auth/token/revoke", { token: first });
-    expect((await call(client, "list_mounts")).isError).toBe(true);
     await ok(client, "list_mounts");
     expect(server.lastToken()).not.toBe(first);
   });

@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => vault?.stop());
 
 describe("after Vault restarts and no longer knows the token", () => {
-  it("logs in again on its own, and the next tool call succeeds", async () => {
+  it("logs in again on its own, and the tool call succeeds", async () => {
     const server = authServer({ VAULT_AUTH_METHOD: "approle", VAULT_APPROLE_ROLE_ID: roleId, VAULT_APPROLE_SECRET_ID: secretId }, { vault });
     const client = await connectClient(server);
     await ok(client, "list_mounts");
@@ -35,8 +35,6 @@ describe("after Vault restarts and no longer knows the token", () => {
     await vault.restart();
     await setUpAppRole();
 
-    const failed = await call(client, "list_mounts");
-    expect(failed.isError).toBe(true);
     expect(text(await ok(client, "list_mounts"))).toContain("secret/");
     expect(server.lastToken()).not.toBe(before);
     expect(count(server.requests, /approle\/login$/)).toBe(2);
