@@ -79,15 +79,20 @@ export function duration(seconds: number): string {
   return `${seconds}s`;
 }
 
-/** Vault's warnings, as lines to append to a tool's text. */
+/** Vault's warnings, once each, as a line to append to a tool's text. */
 export function vaultNotes(warnings: readonly string[] | undefined): string {
-  return warnings && warnings.length > 0 ? `\nVault noted: ${warnings.join(" ")}` : "";
+  return warnings && warnings.length > 0 ? `\nVault noted: ${[...new Set(warnings)].join(" ")}` : "";
+}
+
+/** Vault's own words from a failed request, without the "1 error occurred: * ..." wrapping of Go's multierror. */
+export function vaultWords(err: VaultError): string {
+  const words = err.errors.map((e) => e.replace(/^\d+ errors? occurred:\s*/, "").replace(/^\s*\*\s*/gm, "").trim().replace(/\s*\n\s*/g, "; "));
+  return words.filter((w) => w !== "").join("; ") || `status ${err.status}, no reason given`;
 }
 
 /** Vault's own words when it refused a request with 400, or undefined for any other failure. */
 export function refusal(err: unknown): string | undefined {
-  if (err instanceof VaultError && err.failure === "http" && err.status === 400) return err.errors.join("; ") || "no reason given";
-  return undefined;
+  return err instanceof VaultError && err.failure === "http" && err.status === 400 ? vaultWords(err) : undefined;
 }
 
 /** Issuer names as Vault accepts them: word characters, "-" and ".", starting and ending with a word character. */

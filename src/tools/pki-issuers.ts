@@ -4,7 +4,7 @@ import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
 import { apiPath, safeName, type SafePath } from "../vault/paths.ts";
 import { describeFailure, ToolError } from "./errors.ts";
-import { certificateFacts, checkIssuerName, keyTypeArg, MountArg, pemCertificates, pkiMount, refusal, vaultNotes } from "./pki-common.ts";
+import { certificateFacts, checkIssuerName, keyTypeArg, MountArg, pemCertificates, pkiMount, refusal, vaultNotes, vaultWords } from "./pki-common.ts";
 import { defineTool, type ToolAnswer, type ToolContext } from "./registry.ts";
 
 const ROOT_TTL = "87600h";
@@ -21,7 +21,12 @@ const CreateInput = Type.Object({
   }),
   common_name: Type.Optional(Type.String({ description: 'root and intermediate (required): the CA\'s common name, e.g. "Example Root CA"', minLength: 1 })),
   issuer_name: Type.Optional(Type.String({ description: 'root and intermediate: a name for the new issuer, e.g. "root-2025"', minLength: 1 })),
-  ttl: Type.Optional(Type.String({ description: `root and intermediate: the CA certificate's lifetime; default ${ROOT_TTL} for a root, ${INTERMEDIATE_TTL} for an intermediate`, minLength: 1 })),
+  ttl: Type.Optional(
+    Type.String({
+      description: `root and intermediate: the CA certificate's lifetime; default ${ROOT_TTL} for a root, ${INTERMEDIATE_TTL} for an intermediate`,
+      minLength: 1,
+    }),
+  ),
   key_type: Type.Optional(keyTypeArg({ description: 'root and intermediate: "rsa" (default), "ec" or "ed25519"' })),
   key_bits: Type.Optional(Type.Integer({ description: "root and intermediate: key size; default 2048 for rsa, 256 for ec; not used by ed25519", minimum: 0 })),
   parent_mount: Type.Optional(Type.String({ description: 'intermediate (required): the PKI mount whose issuer signs the intermediate, e.g. "pki"', minLength: 1 })),
@@ -86,7 +91,6 @@ interface ImportResult {
   mapping?: Record<string, string> | null;
   imported_issuers?: string[] | null;
   imported_keys?: string[] | null;
-  existing_issuers?: string[] | null;
 }
 
 async function defaultIssuer(vault: VaultClient, mount: SafePath): Promise<string | undefined> {
@@ -98,7 +102,9 @@ async function refuseTakenName(vault: VaultClient, mount: SafePath, name: string
   if (name === undefined) return;
   const { keyInfo } = await vault.list(apiPath(mount, "issuers"));
   if (Object.values(keyInfo).some((i) => (i as { issuer_name?: string })?.issuer_name === name)) {
-    throw new ToolError(`An issuer named "${name}" already exists in ${mount.display}/. Nothing was created. Choose another issuer_name (list_pki_issuers shows the names in use).`);
+    throw new ToolError(
+      `An issuer named "${name}" already exists in ${mount.display}/. Nothing was created. Choose another issuer_name (list_pki_issuers shows the names in use).`,
+    );
   }
 }
 
@@ -119,7 +125,10 @@ async function created(vault: VaultClient, mount: SafePath, base: Created, certi
 
 function nextRole(mount: SafePath, issuerRef: string): string {
   const ref = issuerRef === "default" ? "" : `, issuer_ref="${issuerRef}"`;
-  return `Next, create a role that issues certificates: create_pki_role(mount="${mount.display}", role_name="web-server", allowed_domains=["example.com"], allow_subdomains=true${ref})`;
+  return (
+    `Next, create a role that issues certificates: ` +
+    `create_pki_role(mount="${mount.display}", role_name="web-server", allowed_domains=["example.com"], allow_subdomains=true${ref})`
+  );
 }
 
 function keyArgs(args: CreateArgs): Record<string, unknown> {
@@ -134,7 +143,9 @@ async function createRoot(ctx: ToolContext, mount: SafePath, args: CreateArgs): 
     res = await ctx.vault.write<{ certificate?: string; issuer_id?: string; issuer_name?: string; key_id?: string }>(apiPath(mount, "issuers/generate/root/internal"), body);
   } catch (err) {
     const why = refusal(err);
-    if (why) throw new ToolError(`Vault refused to create the root issuer in ${mount.display}/: ${why}. Nothing was created; check common_name, ttl, key_type, key_bits and issuer_name.`);
+    if (why) {
+      throw new ToolError(`Vault refused to create the root issuer in ${mount.display}/: ${why}. Nothing was created; check common_name, ttl, key_type, key_bits and issuer_name.`);
+    }
     throw err;
   }
   const d = res.data;
@@ -149,7 +160,13 @@ interface Undo {
   run(): Promise<unknown>;
 }
 
-async function rollBack(undo: Undo[], step: string, err: unknown): Promise<ToolError> {
+/** The step a multi-step creation was at, and what the model can check when it fails. */
+interface Step {
+  doing: string;
+  hint?: string;
+}
+
+async function rollBack(undo: Undo[], step: Step, err: unknown): Promise<ToolError> {
   const done: string[] = [];
   const left: string[] = [];
   for (const u of undo.reverse()) {
@@ -160,9 +177,10 @@ async function rollBack(undo: Undo[], step: string, err: unknown): Promise<ToolE
       left.push(`${u.what} (${e instanceof Error ? e.message : String(e)})`);
     }
   }
-  const why = refusal(err) ?? describeFailure(err).text;
+  // Once rolled back, Vault's own words help more than generic advice to retry (it answers some bad references with 500).
+  const why = err instanceof VaultError && err.failure === "http" ? vaultWords(err) : describeFailure(err).text;
   return new ToolError(
-    `Creating the intermediate issuer failed while ${step}: ${why}` +
+    `Creating the intermediate issuer failed while ${step.doing}: ${why}${step.hint ? `\n${step.hint}` : ""}` +
       (done.length > 0 ? `\nUndone so nothing is left half-made: ${done.join("; ")}.` : "") +
       (left.length > 0 ? `\nCould NOT undo, remove by hand: ${left.join("; ")}.` : ""),
   );
@@ -179,7 +197,10 @@ async function createIntermediate(ctx: ToolContext, mount: SafePath, args: Creat
   let csr: string;
   let keyId: string;
   try {
-    const res = await vault.write<{ csr?: string; key_id?: string }>(apiPath(mount, "issuers/generate/intermediate/internal"), { common_name: args.common_name, ...keyArgs(args) });
+    const res = await vault.write<{ csr?: string; key_id?: string }>(apiPath(mount, "issuers/generate/intermediate/internal"), {
+      common_name: args.common_name,
+      ...keyArgs(args),
+    });
     if (!res.data?.csr || !res.data.key_id) throw new Error("Vault answered without csr or key_id");
     ({ csr, key_id: keyId } = res.data as { csr: string; key_id: string });
   } catch (err) {
@@ -189,7 +210,13 @@ async function createIntermediate(ctx: ToolContext, mount: SafePath, args: Creat
   }
   const undo: Undo[] = [{ what: `deleted the generated key ${keyId} from ${mount.display}/`, run: () => vault.delete(apiPath(mount, "key", safeName(keyId, "key_id"))) }];
 
-  let step = `having issuer "${parentRef.display}" of ${parent.display}/ sign it`;
+  let step: Step = {
+    doing: `having issuer "${parentRef.display}" of ${parent.display}/ sign it`,
+    hint:
+      `Check that parent_issuer names an issuer with a key (list_pki_issuers(mount="${parent.display}")) ` +
+      `and that ttl (${ttl}) ends before that issuer's certificate expires (read_pki_issuer shows it).`,
+  };
+  let made: { issuerId: string; certificate: string; warnings: string[] };
   try {
     const signed = await vault.write<{ certificate?: string; ca_chain?: string[]; serial_number?: string }>(apiPath(parent, "issuer", parentRef, "sign-intermediate"), {
       csr,
@@ -198,13 +225,15 @@ async function createIntermediate(ctx: ToolContext, mount: SafePath, args: Creat
       format: "pem_bundle",
     });
     const serial = signed.data?.serial_number;
-    if (serial) undo.push({ what: `revoked the unused certificate ${serial} that ${parent.display}/ had signed`, run: () => vault.write(apiPath(parent, "revoke"), { serial_number: serial }) });
+    if (serial) {
+      undo.push({ what: `revoked the unused certificate ${serial} that ${parent.display}/ had signed`, run: () => vault.write(apiPath(parent, "revoke"), { serial_number: serial }) });
+    }
     // The pem_bundle is the certificate and its chain; set-signed needs the chain to link the new issuer to its parent.
     const bundle = [...new Set([...pemCertificates(signed.data?.certificate ?? ""), ...(signed.data?.ca_chain ?? []).flatMap(pemCertificates)])];
     const certificate = bundle[0];
     if (!certificate) throw new Error("Vault answered sign-intermediate without a certificate");
 
-    step = `importing the signed certificate into ${mount.display}/`;
+    step = { doing: `importing the signed certificate into ${mount.display}/` };
     const imported = await vault.write<ImportResult>(apiPath(mount, "intermediate/set-signed"), { certificate: bundle.join("\n") });
     const newIssuers = imported.data?.imported_issuers ?? [];
     for (const id of newIssuers) undo.push({ what: `deleted issuer ${id} from ${mount.display}/`, run: () => vault.delete(apiPath(mount, "issuer", safeName(id, "issuer_id"))) });
@@ -212,22 +241,24 @@ async function createIntermediate(ctx: ToolContext, mount: SafePath, args: Creat
     if (!issuerId) throw new Error(`Vault imported the signed certificate but mapped no issuer to key ${keyId}`);
 
     if (name) {
-      step = `naming the issuer "${name}"`;
+      step = { doing: `naming the issuer "${name}"` };
       await vault.patch(apiPath(mount, "issuer", safeName(issuerId, "issuer_id")), { issuer_name: name });
     }
-    const base = {
-      mount: mount.display,
-      type: "intermediate" as const,
-      issuer_id: issuerId,
-      issuer_name: name ?? "",
-      key_id: keyId,
-      parent_mount: parent.display,
-      parent_issuer: parentRef.display,
-    };
-    return created(vault, mount, base, certificate, [...(signed.warnings ?? []), ...(imported.warnings ?? [])], nextRole(mount, name ?? issuerId));
+    made = { issuerId, certificate, warnings: [...(signed.warnings ?? []), ...(imported.warnings ?? [])] };
   } catch (err) {
     throw await rollBack(undo, step, err);
   }
+  // Complete from here on: nothing below may undo it.
+  const base = {
+    mount: mount.display,
+    type: "intermediate" as const,
+    issuer_id: made.issuerId,
+    issuer_name: name ?? "",
+    key_id: keyId,
+    parent_mount: parent.display,
+    parent_issuer: parentRef.display,
+  };
+  return created(vault, mount, base, made.certificate, made.warnings, nextRole(mount, name ?? made.issuerId));
 }
 
 async function importBundle(ctx: ToolContext, mount: SafePath, args: CreateArgs): Promise<ToolAnswer<Created>> {
@@ -245,8 +276,9 @@ async function importBundle(ctx: ToolContext, mount: SafePath, args: CreateArgs)
   }
   const issuers = res.data?.imported_issuers ?? [];
   const keys = res.data?.imported_keys ?? [];
-  const existing = res.data?.existing_issuers ?? [];
   const mapping = res.data?.mapping ?? {};
+  // Vault 1.14 omits existing_issuers; the mapping names every issuer of the bundle, new or not.
+  const existing = Object.keys(mapping).filter((id) => !issuers.includes(id));
   const keyless = issuers.filter((id) => !mapping[id]);
   const lines = [
     `Imported ${issuers.length} issuer(s) and ${keys.length} key(s) into ${mount.display}/.`,
@@ -299,11 +331,16 @@ export const listPkiIssuers = defineTool({
     });
     const structured = { mount: mount.display, ...(def ? { default_issuer: def } : {}), issuers };
     if (issuers.length === 0) {
-      return { text: `${mount.display}/ has no issuers yet. Create one with create_pki_issuer(mount="${mount.display}", type="root", common_name="Example Root CA").`, structured };
+      return {
+        text: `${mount.display}/ has no issuers yet. Create one with create_pki_issuer(mount="${mount.display}", type="root", common_name="Example Root CA").`,
+        structured,
+      };
     }
     const lines = issuers.map((i) => `- ${i.issuer_id}${i.issuer_name ? ` "${i.issuer_name}"` : ""}${i.is_default ? " (default)" : ""}`);
     return {
-      text: `${issuers.length} issuer(s) in ${mount.display}/:\n${lines.join("\n")}\nread_pki_issuer(mount="${mount.display}", issuer="<name or id>") shows one's certificate and validity.`,
+      text:
+        `${issuers.length} issuer(s) in ${mount.display}/:\n${lines.join("\n")}\n` +
+        `read_pki_issuer(mount="${mount.display}", issuer="<name or id>") shows one's certificate and validity.`,
       structured,
     };
   },

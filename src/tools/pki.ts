@@ -4,7 +4,7 @@ import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
 import { apiPath, manageableMount, safeName, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
-import { certificateFacts, duration, keyTypeArg, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes } from "./pki-common.ts";
+import { certificateFacts, duration, keyTypeArg, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
 import { pkiIssuerTools } from "./pki-issuers.ts";
 import { defineTool, type EmbeddedText } from "./registry.ts";
 
@@ -200,7 +200,10 @@ export const listPkiRoles = defineTool({
     const { keys } = await ctx.vault.list(apiPath(mount, "roles"));
     const structured = { mount: mount.display, roles: keys };
     if (keys.length === 0) {
-      return { text: `${mount.display}/ has no roles yet. Create one with create_pki_role(mount="${mount.display}", role_name="web-server", allowed_domains=["example.com"]).`, structured };
+      return {
+        text: `${mount.display}/ has no roles yet. Create one with create_pki_role(mount="${mount.display}", role_name="web-server", allowed_domains=["example.com"]).`,
+        structured,
+      };
     }
     return { text: `${keys.length} role(s) in ${mount.display}/:\n${keys.map((k) => `- ${k}`).join("\n")}`, structured };
   },
@@ -270,12 +273,12 @@ function issueRefusal(why: string, mount: SafePath, role: SafePath): ToolError {
     return new ToolError(`Vault refused: ${why}. Ask for a shorter ttl, one that ends before the issuing CA certificate expires (read_pki_issuer shows it).`);
   }
   if (/issuer/i.test(why)) {
-    return new ToolError(`Vault refused: ${why}. The role's issuer_ref must name an issuer with a key in ${mount.display}/; see list_pki_issuers(mount="${mount.display}"). ${inspect}.`);
+    return new ToolError(
+      `Vault refused: ${why}. The role's issuer_ref must name an issuer with a key in ${mount.display}/; see list_pki_issuers(mount="${mount.display}"). ${inspect}.`,
+    );
   }
   return new ToolError(`Vault refused to issue the certificate: ${why}. ${inspect}. No certificate was issued.`);
 }
-
-const Pem = (description: string) => Type.String({ description });
 
 export const issuePkiCertificate = defineTool({
   name: "issue_pki_certificate",
@@ -299,10 +302,10 @@ export const issuePkiCertificate = defineTool({
     serial: Type.String(),
     not_before: Type.String({ description: "ISO 8601, read from the certificate" }),
     not_after: Type.String({ description: "ISO 8601, read from the certificate" }),
-    certificate: Pem("PEM"),
-    private_key: Pem("PEM; Vault keeps no copy"),
+    certificate: Type.String({ description: "PEM" }),
+    private_key: Type.String({ description: "PEM; Vault keeps no copy" }),
     private_key_type: Type.String(),
-    issuing_ca: Pem("PEM of the issuer that signed it"),
+    issuing_ca: Type.String({ description: "PEM of the issuer that signed it" }),
     ca_chain: Type.Array(Type.String(), { description: "PEM certificates from the issuer up to the root" }),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
@@ -321,7 +324,8 @@ export const issuePkiCertificate = defineTool({
     } catch (err) {
       const why = refusal(err);
       if (why) throw issueRefusal(why, mount, role);
-      if (err instanceof VaultError && err.status === 500 && err.errors.some((e) => /default issuer/i.test(e))) throw issueRefusal(err.errors.join("; "), mount, role);
+      // Vault answers some unresolvable issuer references with 500.
+      if (err instanceof VaultError && err.failure === "http" && err.errors.some((e) => /issuer/i.test(e))) throw issueRefusal(vaultWords(err), mount, role);
       throw err;
     }
     const d = res.data;
