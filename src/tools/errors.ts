@@ -54,6 +54,8 @@ export function describeVaultError(err: VaultError): string {
   }
   if (err.status === 404) return `Vault has nothing at ${err.path}.${detail}`;
   if (err.status === 429) return `Vault is rate-limiting requests (429) on ${err.path}. Wait a moment and retry.${detail}`;
-  if (err.status >= 500) return `Vault failed with ${err.status} on ${err.method} ${err.path}.${detail} Retry later; if it persists, check Vault's logs.`;
+  if (err.status >= 500) {
+    return `Vault failed with ${err.status} on ${err.method} ${err.path}.${detail} If that names something missing or wrong, fix it first; otherwise retry later, and if it persists check Vault's logs.`;
+  }
   return `Vault refused ${err.method} ${err.path} (${err.status}).${detail}`;
 }

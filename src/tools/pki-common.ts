@@ -86,8 +86,8 @@ export function vaultNotes(warnings: readonly string[] | undefined): string {
 
 /** Vault's own words from a failed request, without the "1 error occurred: * ..." wrapping of Go's multierror. */
 export function vaultWords(err: VaultError): string {
-  const words = err.errors.map((e) => e.replace(/^\d+ errors? occurred:\s*/, "").replace(/^\s*\*\s*/gm, "").trim().replace(/\s*\n\s*/g, "; "));
-  return words.filter((w) => w !== "").join("; ") || `status ${err.status}, no reason given`;
+  // VaultError has already unwrapped Go's multierror text (cleanVaultErrors).
+  return err.errors.join("; ") || `status ${err.status}, no reason given`;
 }
 
 /** Vault's own words when it refused a request with 400, or undefined for any other failure. */

@@ -2,19 +2,36 @@
 
 export type VaultFailure = "http" | "unreachable" | "timeout" | "sealed";
 
+/** Vault's errors[] without Go's multierror wrapping ("1 error occurred:\n\t* ..."), one line each. */
+export function cleanVaultErrors(errors: readonly string[]): string[] {
+  return errors
+    .map((e) =>
+      e
+        .replace(/^\d+ errors? occurred:\s*/, "")
+        .replace(/^\s*\*\s*/gm, "")
+        .trim()
+        .replace(/\s*\n\s*/g, "; "),
+    )
+    .filter((e) => e !== "");
+}
+
 export class VaultError extends Error {
+  /** Vault's `errors[]`, unwrapped by cleanVaultErrors. */
+  readonly errors: readonly string[];
+
   constructor(
     readonly method: string,
     /** The API path below /v1/, without query string. */
     readonly path: string,
     readonly status: number,
-    /** Vault's `errors[]`, as it sent them. */
-    readonly errors: readonly string[],
+    errors: readonly string[],
     readonly failure: VaultFailure = "http",
     /** Where the request was sent (VAULT_ADDR), for errors that are about reaching it. */
     readonly addr = "",
   ) {
-    super(VaultError.summary(method, path, status, errors, failure, addr));
+    const clean = cleanVaultErrors(errors);
+    super(VaultError.summary(method, path, status, clean, failure, addr));
+    this.errors = clean;
     this.name = "VaultError";
   }
 

@@ -73,7 +73,9 @@ export async function vaultApi(method: string, path: string, body?: unknown, tok
     method: list ? "GET" : method,
     headers: { "x-vault-token": token, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
     body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
+    // Loopback Vault: never through a developer's HTTP_PROXY.
+    proxy: false,
+  } as RequestInit);
   const raw = await res.text();
   return { status: res.status, json: raw ? JSON.parse(raw) : null };
 }
