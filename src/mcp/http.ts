@@ -2,6 +2,7 @@
 // stateless transport). With sessions (MCP_STATEFUL), an initialize opens a session that later requests name.
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import { createFastPath } from "./fast-path.ts";
 import { createMcpServer, type McpDeps } from "./server.ts";
 import type { McpSessions } from "./sessions.ts";
 
@@ -10,6 +11,8 @@ export interface McpHttpOptions {
   maxBodyBytes: number;
   /** Present in stateful mode: the sessions that initialize requests open and Mcp-Session-Id names. */
   sessions?: McpSessions;
+  /** Answer single JSON-mode requests from the registry without a per-request SDK Server (fast-path.ts); on unless false. */
+  fastPath?: boolean;
 }
 
 /** A JSON-RPC error as an HTTP response (id null: the request could not be read far enough to know it). */
@@ -52,6 +55,11 @@ async function readBody(req: Request, limit: number): Promise<string | "too-larg
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limit) return "too-large";
   if (!req.body) return "";
+  if (Number.isFinite(declared)) {
+    // Declared and within the limit: read it whole, which costs far less than the stream reader below.
+    const whole = Buffer.from(await req.arrayBuffer());
+    return whole.byteLength > limit ? "too-large" : whole.toString("utf8");
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -74,6 +82,7 @@ const methodNotAllowed = () =>
 /** Answers every request to /mcp: POST always; GET (the notification stream) and DELETE (end a session) with sessions. */
 export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
   const sessions = options.sessions;
+  const fast = options.fastPath === false ? undefined : createFastPath(deps);
 
   async function handlePost(req: Request): Promise<Response> {
     const mode = responseMode(req.headers.get("accept"));
@@ -88,6 +97,10 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     }
     const unsupported = unsupportedRevision(req.headers.get("mcp-protocol-version"));
     if (unsupported && !isInitializeRequest(parsed)) return jsonRpcError(400, -32000, unsupported, {}, idOf(parsed));
+    // Session traffic (a session id, or an initialize that opens one) stays on the SDK below; so does all else fast-path.ts declines.
+    const forSession = sessions && (req.headers.get("mcp-session-id") || (parsed as { method?: unknown } | null)?.method === "initialize");
+    const quick = mode === "json" && !forSession ? fast?.(parsed, req.headers.get("mcp-protocol-version")) : undefined;
+    if (quick) return quick;
     // The SDK insists on both media types and a JSON content type; we have already chosen the mode and parsed the body.
     const headers = new Headers(req.headers);
     headers.set("accept", "application/json, text/event-stream");
