@@ -44,7 +44,17 @@ async function main(argv: string[]): Promise<void> {
   const idleTimeout = Math.min(255, Math.ceil(config.vault.timeoutMs / 1000) + 10);
   const certFiles = config.http.tls;
   const tls = certFiles && { cert: readPem("MCP_TLS_CERT_FILE", certFiles.certFile), key: readPem("MCP_TLS_KEY_FILE", certFiles.keyFile) };
-  app.listen({ hostname: config.http.host, port: config.http.port, idleTimeout, maxRequestBodySize: config.http.maxBodyBytes + 1, ...(tls ? { tls } : {}) });
+  app.listen({
+    hostname: config.http.host,
+    port: config.http.port,
+    idleTimeout,
+    maxRequestBodySize: config.http.maxBodyBytes + 1,
+    // Elysia defaults to SO_REUSEPORT, which lets a second instance silently share the port: fail loudly instead.
+    reusePort: false,
+    // Elysia turns on Bun's development mode unless NODE_ENV=production; it would show stack traces to clients.
+    development: false,
+    ...(tls ? { tls } : {}),
+  });
   const port = app.server?.port ?? config.http.port;
   log.info("serving MCP over HTTP", {
     url: `${tls ? "https" : "http"}://${config.http.host}:${port}/mcp`,
