@@ -1,9 +1,9 @@
 // Secrets engine mounts: create_mount, list_mounts, delete_mount (sys/mounts).
 import { Type } from "@sinclair/typebox";
 import { VaultError } from "../vault/errors.ts";
-import { manageableMount } from "../vault/paths.ts";
+import { manageableMount, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
-import { defineTool } from "./registry.ts";
+import { defineTool, type ToolContext } from "./registry.ts";
 
 /** The names people use for KV, mapped to Vault's type plus version option. */
 const KV_ALIASES: Record<string, { type: string; version: string }> = {
@@ -51,6 +51,30 @@ function typeLabel(e: { type: string; kv_version?: number }): string {
   return e.kv_version ? `kv-v${e.kv_version}` : e.type;
 }
 
+/**
+ * POST sys/mounts/<path>, shared by every tool that mounts an engine. A taken path or a refused body becomes a ToolError
+ * (nothing was changed); on success the mount cache forgets the path. `hints` end each message with the tool's advice.
+ */
+export async function mountEngine(
+  { vault, mounts }: Pick<ToolContext, "vault" | "mounts">,
+  path: SafePath,
+  body: { type: string; description: string; options?: Record<string, string>; config?: Record<string, string> },
+  hints: { taken: string; refused: (reason: string) => string },
+): Promise<void> {
+  try {
+    await vault.write(`sys/mounts/${path.encoded}`, body);
+  } catch (err) {
+    if (err instanceof VaultError && err.failure === "http" && err.status === 400) {
+      if (err.errors.some((e) => /already in use/i.test(e))) {
+        throw new ToolError(`A secrets engine is already mounted at ${path.display}/ (or the path overlaps one). Nothing was changed. ${hints.taken}`);
+      }
+      throw new ToolError(hints.refused(err.errors.join("; ")));
+    }
+    throw err;
+  }
+  mounts.forget(path.display);
+}
+
 export const createMount = defineTool({
   name: "create_mount",
   title: "Create a secrets engine mount",
@@ -72,7 +96,7 @@ export const createMount = defineTool({
   }),
   output: Type.Object({ path: Type.String(), type: Type.String(), kv_version: Type.Optional(Type.Integer()), created: Type.Boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  async run(args, { vault, mounts }) {
+  async run(args, ctx) {
     const path = manageableMount(args.path, "path");
     const requested = args.type.trim().toLowerCase();
     const alias = KV_ALIASES[requested];
@@ -90,26 +114,20 @@ export const createMount = defineTool({
     const config: Record<string, string> = {};
     if (args.default_lease_ttl) config.default_lease_ttl = args.default_lease_ttl;
     if (args.max_lease_ttl) config.max_lease_ttl = args.max_lease_ttl;
-    try {
-      await vault.write(`sys/mounts/${path.encoded}`, {
+    await mountEngine(
+      ctx,
+      path,
+      {
         type,
         description: args.description ?? "",
         ...(Object.keys(options).length > 0 ? { options } : {}),
         ...(Object.keys(config).length > 0 ? { config } : {}),
-      });
-    } catch (err) {
-      if (err instanceof VaultError && err.status === 400 && err.errors.some((e) => /already in use/i.test(e))) {
-        throw new ToolError(
-          `A secrets engine is already mounted at ${path.display}/ (or the path overlaps one). Nothing was changed. ` +
-            "Choose another path, or use list_mounts to see what is there.",
-        );
-      }
-      if (err instanceof VaultError && err.status === 400) {
-        throw new ToolError(`Vault refused to mount ${type} at ${path.display}/: ${err.errors.join("; ")}. Check the type and options.`);
-      }
-      throw err;
-    }
-    mounts.forget(path.display);
+      },
+      {
+        taken: "Choose another path, or use list_mounts to see what is there.",
+        refused: (why) => `Vault refused to mount ${type} at ${path.display}/: ${why}. Check the type and options.`,
+      },
+    );
     const kvVersion = type === "kv" ? Number(options.version ?? "1") : undefined;
     const label = kvVersion ? `kv-v${kvVersion}` : type;
     const next = kvVersion

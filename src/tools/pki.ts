@@ -5,6 +5,7 @@ import { VaultError } from "../vault/errors.ts";
 import { apiPath, manageableMount, safeName, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
 import { certificateFacts, duration, keyTypeArg, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
+import { mountEngine } from "./mounts.ts";
 import { pkiIssuerTools } from "./pki-issuers.ts";
 import { defineTool, type EmbeddedText } from "./registry.ts";
 
@@ -21,22 +22,17 @@ export const enablePki = defineTool({
   }),
   output: Type.Object({ path: Type.String(), type: Type.Literal("pki"), max_ttl: Type.String(), created: Type.Boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-  async run(args, { vault, mounts }) {
+  async run(args, ctx) {
     const path = manageableMount(args.path, "path");
-    try {
-      await vault.write(`sys/mounts/${path.encoded}`, { type: "pki", description: args.description ?? "", config: { max_lease_ttl: args.max_ttl } });
-    } catch (err) {
-      const why = refusal(err);
-      if (why && /already in use/i.test(why)) {
-        throw new ToolError(
-          `A secrets engine is already mounted at ${path.display}/ (or the path overlaps one). Nothing was changed. ` +
-            "Choose another path, or use list_mounts to see what is there (an existing PKI mount can be used as it is).",
-        );
-      }
-      if (why) throw new ToolError(`Vault refused to mount PKI at ${path.display}/: ${why}. Nothing was changed; check max_ttl (e.g. "87600h").`);
-      throw err;
-    }
-    mounts.forget(path.display);
+    await mountEngine(
+      ctx,
+      path,
+      { type: "pki", description: args.description ?? "", config: { max_lease_ttl: args.max_ttl } },
+      {
+        taken: "Choose another path, or use list_mounts to see what is there (an existing PKI mount can be used as it is).",
+        refused: (why) => `Vault refused to mount PKI at ${path.display}/: ${why}. Nothing was changed; check max_ttl (e.g. "87600h").`,
+      },
+    );
     return {
       text:
         `Mounted a PKI secrets engine at ${path.display}/ (certificates up to ${args.max_ttl}).\n` +
