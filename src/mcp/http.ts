@@ -3,6 +3,7 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { createFastPath } from "./fast-path.ts";
+import { idOf, invalidMessage, PARSE_ERROR_MESSAGE } from "./jsonrpc.ts";
 import { createMcpServer, type McpDeps } from "./server.ts";
 import type { McpSessions } from "./sessions.ts";
 
@@ -93,7 +94,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     try {
       parsed = JSON.parse(body);
     } catch {
-      return jsonRpcError(400, -32700, "Parse error: the request body is not valid JSON; send one JSON-RPC 2.0 message");
+      return jsonRpcError(400, -32700, PARSE_ERROR_MESSAGE);
     }
     const unsupported = unsupportedRevision(req.headers.get("mcp-protocol-version"));
     if (unsupported && !isInitializeRequest(parsed)) return jsonRpcError(400, -32000, unsupported, {}, idOf(parsed));
@@ -101,6 +102,10 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     const forSession = sessions && (req.headers.get("mcp-session-id") || (parsed as { method?: unknown } | null)?.method === "initialize");
     const quick = mode === "json" && !forSession ? fast?.(parsed, req.headers.get("mcp-protocol-version")) : undefined;
     if (quick) return quick;
+    // Checked only here, off the fast path (which takes nothing but well-formed requests): the SDK transport would call
+    // valid JSON that is not JSON-RPC a parse error (-32700), where JSON-RPC says Invalid Request (-32600).
+    const invalid = invalidMessage(parsed);
+    if (invalid) return jsonRpcError(400, invalid.code, invalid.message, {}, invalid.id);
     // The SDK insists on both media types and a JSON content type; we have already chosen the mode and parsed the body.
     const headers = new Headers(req.headers);
     headers.set("accept", "application/json, text/event-stream");
@@ -139,9 +144,4 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     if (!id) return jsonRpcError(400, -32000, `Bad Request: ${req.method} /mcp needs the Mcp-Session-Id header that initialize returned`);
     return sessions.handle(id, req);
   };
-}
-
-function idOf(message: unknown): unknown {
-  const id = (message as { id?: unknown } | null)?.id;
-  return typeof id === "string" || typeof id === "number" ? id : null;
 }

@@ -1,8 +1,10 @@
 // The MCP protocol layer: a low-level SDK Server whose tools/list and tools/call are answered by the tool registry.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { safeParse } from "@modelcontextprotocol/sdk/server/zod-compat.js";
+import { CallToolResultSchema, ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
-import { type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
+import { type CallResult, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
+import { isPlainObject, RpcError } from "./jsonrpc.ts";
 
 export const SERVER_NAME = "vault-mcp-server";
 export const SERVER_VERSION = "0.1.0";
@@ -22,19 +24,162 @@ export interface McpDeps {
 }
 
 /** A Server wired to the registry. Cheap to build: the tool list and validators are prepared once in the registry. */
-export function createMcpServer({ registry, context }: McpDeps): Server {
+export function createMcpServer(deps: McpDeps): Server {
   const server = new Server(
     { name: SERVER_NAME, title: "Vault MCP Server", version: SERVER_VERSION },
     { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: noSchemaValidation },
   );
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: registry.list() }));
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
-    try {
-      return await registry.call(request.params.name, request.params.arguments, context);
-    } catch (err) {
-      if (err instanceof UnknownTool) throw new McpError(ErrorCode.InvalidParams, err.message);
-      throw err;
-    }
-  });
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: deps.registry.list() }));
+  // tools/call is not registered with the SDK, whose own handler parses params with zod first (a refusal is a multi-line
+  // dump as -32603): the fallback hands it to callTool, the same function the fast path uses.
+  server.fallbackRequestHandler = async (request) => {
+    if (request.method === "tools/call") return (await callTool(deps, request.params)) as never;
+    // The SDK's own words and code for a method nobody handles.
+    throw new RpcError(ErrorCode.MethodNotFound, "Method not found");
+  };
+  readableParamErrors(server);
   return server;
+}
+
+/**
+ * Answers a tools/call whatever carried it (the SDK Server above or the fast path), so the answer cannot depend on the
+ * path. Malformed params and an unknown tool throw RpcError (-32602); anything wrong with the arguments themselves is
+ * the registry's isError result, which tells the model how to recover.
+ */
+export async function callTool({ registry, context }: McpDeps, params: unknown): Promise<CallResult> {
+  if (!isPlainObject(params)) {
+    throw new RpcError(ErrorCode.InvalidParams, 'Invalid params for tools/call: params must be an object {"name": <tool name>, "arguments": {...}}.');
+  }
+  const name = params.name;
+  if (typeof name !== "string") {
+    const why = name === undefined ? 'missing "name"' : `"name" must be a string, got ${describeValue(name)}`;
+    throw new RpcError(ErrorCode.InvalidParams, `Invalid params for tools/call: ${why}; name one of the tools that tools/list shows (${registry.names().join(", ")}).`);
+  }
+  let result: CallResult;
+  try {
+    result = await registry.call(name, params.arguments, context);
+  } catch (err) {
+    if (err instanceof UnknownTool) throw new RpcError(ErrorCode.InvalidParams, err.message);
+    throw err;
+  }
+  if (isCanonicalResult(result)) return result;
+  // Not the shape the registry makes: the SDK's own result schema decides, and its parse is what is sent.
+  const checked = safeParse(CallToolResultSchema, result);
+  if (!checked.success) throw new RpcError(ErrorCode.InternalError, `Internal error: ${name} returned a result that is not a valid MCP tool result; this is a bug.`);
+  return checked.data as CallResult;
+}
+
+interface Issue {
+  code?: string;
+  path: PropertyKey[];
+  message: string;
+  expected?: string;
+}
+
+type Handler = (request: { method: string; params?: unknown }, extra: unknown) => Promise<unknown>;
+
+/**
+ * The SDK parses each request's params with zod before its handler (initialize, ping, tools/list) runs, and a refusal
+ * becomes -32603 with the multi-line issue list as its message. Each handler is wrapped so that such a refusal is
+ * -32602 with one sentence. The map is SDK-internal (pinned version); without it nothing is wrapped, which the tests see.
+ */
+function readableParamErrors(server: Server): void {
+  const handlers = (server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
+  if (!(handlers instanceof Map)) return;
+  for (const [method, handler] of handlers) {
+    handlers.set(method, async (request, extra) => {
+      try {
+        return await handler(request, extra);
+      } catch (err) {
+        const issues = zodIssues(err);
+        throw issues ? invalidParams(method, request, issues) : err;
+      }
+    });
+  }
+}
+
+function zodIssues(err: unknown): Issue[] | undefined {
+  // zod's classic and core errors ("ZodError", "$ZodError"); the SDK throws either, depending on the schema.
+  if (!(err instanceof Error) || !/^\$?ZodError$/.test(err.name)) return undefined;
+  const issues = (err as { issues?: unknown }).issues;
+  return Array.isArray(issues) && issues.length > 0 ? (issues as Issue[]) : undefined;
+}
+
+const PARAMS_HINT: Record<string, string> = {
+  initialize: 'initialize takes {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "...", "version": "..."}}',
+  "tools/list": 'tools/list takes no params, or {"cursor": <string>}',
+  ping: "ping takes no params",
+};
+
+/** One sentence naming each refused member (at most three), what it must be and what it was. */
+export function invalidParams(method: string, request: unknown, issues: readonly Issue[]): RpcError {
+  const parts = issues.slice(0, 3).map((issue) => {
+    const path = issue.path[0] === "params" ? issue.path.slice(1) : issue.path;
+    const name = path.length > 0 ? `"${path.map(String).join(".")}"` : "params";
+    const value = valueAt(request, issue.path);
+    const expected = issue.code === "invalid_type" && issue.expected ? describeType(issue.expected) : undefined;
+    if (value === undefined) return `missing ${name}${expected ? ` (${expected})` : ""}`;
+    if (expected) return `${name} must be ${expected}, got ${describeValue(value)}`;
+    return `${name} is not accepted (${issue.message.replace(/\s+/g, " ").slice(0, 120)})`;
+  });
+  const more = issues.length > 3 ? ` and ${issues.length - 3} more` : "";
+  const hint = PARAMS_HINT[method] ? `; ${PARAMS_HINT[method]}` : "";
+  return new RpcError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${parts.join(", ")}${more}${hint}.`);
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (typeof value !== "object" || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function describeType(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return describeType(typeof value);
+}
+
+/**
+ * True when JSON.stringify(result) is already what the SDK's CallToolResultSchema parse would give: the keys, order and
+ * content block shapes the registry produces (text and embedded text resources), and no "__proto__" key the parse drops.
+ */
+function isCanonicalResult(result: CallResult): boolean {
+  let step = 0;
+  for (const k in result) {
+    const order = k === "content" ? 1 : k === "structuredContent" ? 2 : k === "isError" ? 3 : 0;
+    if (order <= step) return false;
+    step = order;
+  }
+  if (!Array.isArray(result.content)) return false;
+  for (const block of result.content as unknown[]) {
+    if (!isPlainObject(block)) return false;
+    if (block.type === "text") {
+      if (typeof block.text !== "string" || !sameKeys(block, TEXT_KEYS)) return false;
+    } else if (block.type === "resource") {
+      const r = block.resource;
+      if (!sameKeys(block, RESOURCE_KEYS) || !isPlainObject(r) || !sameKeys(r, RESOURCE_TEXT_KEYS)) return false;
+      if (typeof r.uri !== "string" || typeof r.mimeType !== "string" || typeof r.text !== "string") return false;
+    } else return false;
+  }
+  const structured = result.structuredContent;
+  if (structured !== undefined && (!isPlainObject(structured) || Object.hasOwn(structured, "__proto__"))) return false;
+  if ("isError" in result && typeof result.isError !== "boolean") return false;
+  return true;
+}
+
+const TEXT_KEYS = ["type", "text"];
+const RESOURCE_KEYS = ["type", "resource"];
+const RESOURCE_TEXT_KEYS = ["uri", "mimeType", "text"];
+
+function sameKeys(value: Record<string, unknown>, keys: string[]): boolean {
+  let i = 0;
+  for (const k in value) if (keys[i++] !== k) return false;
+  return i === keys.length;
 }

@@ -1,12 +1,19 @@
 // The fast path must be invisible: every request gets the same status, headers and bytes as through the SDK Server,
-// and it declines (leaving the SDK to answer) whatever it does not fully understand.
-import { beforeAll, describe, expect, it } from "bun:test";
+// and it declines (leaving the SDK to answer) whatever it does not fully understand. Vault is a loopback stub, so the
+// comparison needs no live Vault.
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { loadConfig } from "../../src/config.ts";
+import { silentLogger } from "../../src/log.ts";
 import { createFastPath } from "../../src/mcp/fast-path.ts";
 import { createMcpHttpHandler } from "../../src/mcp/http.ts";
-import { MCP_URL, testServer, unique, vaultApi } from "../support/mcp.ts";
+import { buildRuntime } from "../../src/runtime.ts";
+import { MCP_URL, unique } from "../support/mcp.ts";
+import { startStubVault } from "./stub-vault.ts";
 
-const { runtime } = testServer();
+const stub = startStubVault();
+afterAll(() => stub.stop());
+const runtime = buildRuntime(loadConfig([], { VAULT_ADDR: stub.addr, VAULT_TOKEN: stub.token }), silentLogger);
 const deps = { registry: runtime.registry, context: runtime.context };
 const fastHandler = createMcpHttpHandler(deps, { maxBodyBytes: 1024 * 1024 });
 const sdkHandler = createMcpHttpHandler(deps, { maxBodyBytes: 1024 * 1024, fastPath: false });
@@ -48,7 +55,7 @@ let path: string;
 
 beforeAll(async () => {
   path = unique("fast-path/app");
-  await vaultApi("POST", `${mount}/data/${path}`, { data: { username: "app", password: "s3cret", port: 5432, tags: ["a", "b"] } });
+  stub.put(path, { username: "app", password: "s3cret", port: 5432, tags: ["a", "b"] });
 });
 
 describe("the fast path answers the common requests exactly as the SDK does", () => {
@@ -138,14 +145,10 @@ describe("the fast path answers the common requests exactly as the SDK does", ()
   });
 
   it("gives certificate answers (embedded resources) the same bytes the SDK's result schema would", async () => {
-    const pki = unique("pki");
-    await vaultApi("POST", `sys/mounts/${pki}`, { type: "pki" });
-    await vaultApi("POST", `${pki}/root/generate/internal`, { common_name: "Fast Path Root", key_type: "ec", key_bits: 256 });
-    await vaultApi("POST", `${pki}/roles/web`, { allowed_domains: ["example.com"], allow_subdomains: true, key_type: "ec", key_bits: 256 });
-    const message = call("issue_pki_certificate", { mount: pki, role_name: "web", common_name: "api.example.com", ttl: "1h" });
+    const message = call("issue_pki_certificate", { mount: stub.pkiMount, role_name: "web", common_name: "api.example.com", ttl: "1h" });
     expect(taken(message)).toBe(true);
-    // Each issue makes a new key, so compare the fast answer with what the SDK's own parse makes of the same result.
-    const a = await send(fastHandler, JSON.stringify(message), JSON_ACCEPT);
+    // Against a real Vault each issue makes a new key: compare the fast answer with what the SDK's own parse makes of it.
+    const a = await same(message);
     const body = JSON.parse(a.body);
     expect(body.result.content.some((c: { type: string }) => c.type === "resource")).toBe(true);
     expect(a.body).toBe(JSON.stringify({ result: CallToolResultSchema.parse(body.result), jsonrpc: "2.0", id: 1 }));
@@ -181,10 +184,11 @@ describe("the fast path leaves everything else to the SDK", () => {
     });
   }
 
-  it("declines arguments carrying an own __proto__ key, which the SDK's schema drops", async () => {
+  it("declines arguments carrying an own __proto__ key, and the SDK path refuses it as an unknown argument", async () => {
     const raw = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_secret","arguments":{"__proto__":{"x":1},"mount":"${mount}","path":"${path}"}}}`;
     expect(taken(JSON.parse(raw))).toBe(false);
-    await same(raw);
+    const a = await same(raw);
+    expect(JSON.parse(a.body).result).toMatchObject({ isError: true, content: [{ text: expect.stringContaining('Unknown argument "__proto__"') }] });
   });
 
   it("declines a request whose protocol version header it does not know", () => {
