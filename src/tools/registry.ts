@@ -5,6 +5,7 @@ import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value"
 import type { Logger } from "../log.ts";
 import type { VaultClient } from "../vault/client.ts";
 import type { MountInfoCache } from "../vault/mount-info.ts";
+import { hasLoneSurrogate, LONE_SURROGATE_REASON } from "../vault/paths.ts";
 import { describeFailure } from "./errors.ts";
 
 export interface ToolAnnotations {
@@ -158,8 +159,14 @@ function prepareArguments(entry: Entry, raw: unknown): Static<TObject> | string 
   const unknown = Object.keys(raw as object).filter((k) => !entry.accepted.includes(k));
   if (unknown.length > 0) {
     const accepted = entry.accepted.length > 0 ? entry.accepted.join(", ") : "no arguments";
-    return `Unknown argument${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")} for ${tool}. It accepts: ${accepted}.`;
+    // A few names are enough to see the mistake; echoing 60,000 of them back is not.
+    const named = unknown.slice(0, MAX_NAMED).map(quotedName).join(", ");
+    const more = unknown.length > MAX_NAMED ? ` and ${unknown.length - MAX_NAMED} more` : "";
+    return `Unknown argument${unknown.length > 1 ? "s" : ""} ${named}${more} for ${tool}. It accepts: ${accepted}.`;
   }
+  // Before anything recursive (cloning, defaults, validation) sees them, so no nesting can overflow the stack.
+  const unsafe = unsafeArgument(raw as Record<string, unknown>);
+  if (unsafe) return `Invalid arguments for ${tool}: ${unsafe}.`;
   // Defaults live in the schema and are applied here, in code, before validation: never only advertised.
   const args = Value.Default(entry.def.input, structuredClone(raw as object)) as Record<string, unknown>;
   // Compiled once per tool: validation is on every call's path.
@@ -168,6 +175,46 @@ function prepareArguments(entry: Entry, raw: unknown): Static<TObject> | string 
   const problems = [...check.Errors(args)];
   const messages = unique(problems.filter(isLeafProblem(problems)).map((e) => describeProblem(e, entry.def.input)));
   return `Invalid arguments for ${tool}: ${messages.slice(0, 3).join("; ")}.`;
+}
+
+const MAX_NAMED = 10;
+/** Deeper than any secret or role a person writes; far shallower than the stack a recursive clone or check needs. */
+export const MAX_ARGUMENT_DEPTH = 64;
+
+function quotedName(name: string): string {
+  return name.length > 40 ? `${JSON.stringify(name.slice(0, 40))}...` : JSON.stringify(name);
+}
+
+/**
+ * The first thing no tool should be handed, as a phrase naming the argument: a string or key holding a lone UTF-16
+ * surrogate (it has no UTF-8 form, so it can neither go into a Vault path nor be stored faithfully as a value), or
+ * nesting deeper than MAX_ARGUMENT_DEPTH. Iterative, so it is safe on any depth.
+ */
+function unsafeArgument(args: Record<string, unknown>): string | undefined {
+  const stack: { value: unknown; path: string; top: string; depth: number }[] = [];
+  for (const key of Object.keys(args).reverse()) stack.push({ value: args[key], path: key, top: key, depth: 1 });
+  while (stack.length > 0) {
+    const { value, path, top, depth } = stack.pop()!;
+    if (typeof value === "string") {
+      if (hasLoneSurrogate(value)) return `argument ${quotedName(path)} ${LONE_SURROGATE_REASON}`;
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    if (depth > MAX_ARGUMENT_DEPTH) {
+      return `argument ${quotedName(top)} is nested more than ${MAX_ARGUMENT_DEPTH} levels deep; send a flatter value (a secret's data is a map of keys to strings, numbers or small objects)`;
+    }
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: `${path}.${i}`, top, depth: depth + 1 });
+      continue;
+    }
+    const keys = Object.keys(value);
+    for (const key of keys) if (hasLoneSurrogate(key)) return `argument ${quotedName(path)} has a key that ${LONE_SURROGATE_REASON}`;
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i]!;
+      stack.push({ value: (value as Record<string, unknown>)[key], path: `${path}.${key}`, top, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 /** Keeps the most telling problem per argument: "missing" over "wrong type", and branches over TypeBox's union summary. */

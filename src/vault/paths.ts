@@ -25,6 +25,8 @@ const MAX_SEGMENT = 255;
 const MAX_PATH = 1024;
 // C0 controls, DEL and C1 controls: none has any business in a Vault path, and some (NUL, CR, LF) are attacks.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// A UTF-16 surrogate without its pair: not a character, so it has no UTF-8 form (encodeURIComponent throws on it).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // A percent sign followed by two hex digits would be decoded by some hop on the way and could smuggle a "/" or "..".
 const PERCENT_ESCAPE = /%[0-9a-fA-F]{2}/;
 // Top-level API prefixes that are not secret engines: a mount argument must never reach them.
@@ -32,11 +34,20 @@ const RESERVED_MOUNTS = new Set(["sys", "auth", "identity"]);
 // Vault mounts that exist in every Vault and cannot be created, moved or removed.
 const BUILTIN_MOUNTS = new Set(["sys", "auth", "identity", "cubbyhole", "token"]);
 
+export const LONE_SURROGATE_REASON =
+  "contains an unpaired UTF-16 surrogate (a lone \\uD800-\\uDFFF code unit), which is not valid Unicode and cannot be sent to Vault; send well-formed text";
+
+/** True when `text` holds a surrogate code unit without its pair, which no UTF-8 encoder can represent. */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 function checkSegment(segment: string, argument: string, raw: string): void {
   if (segment === "") throw new PathError(argument, `"${raw}" has an empty segment ("//"); write each part once, separated by single slashes`);
   if (segment === "." || segment === "..") {
     throw new PathError(argument, `"${raw}" contains "${segment}"; relative segments are not allowed, give the path from the mount down`);
   }
+  if (LONE_SURROGATE.test(segment)) throw new PathError(argument, LONE_SURROGATE_REASON);
   if (CONTROL.test(segment)) throw new PathError(argument, "contains a control character (NUL, newline, tab or similar); use printable characters only");
   if (segment.includes("?") || segment.includes("#")) {
     throw new PathError(argument, `"${raw}" contains "?" or "#"; they are not allowed in Vault paths (pass options as arguments, not in the path)`);

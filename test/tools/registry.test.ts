@@ -4,7 +4,8 @@ import { Type } from "@sinclair/typebox";
 import { silentLogger } from "../../src/log.ts";
 import { allTools } from "../../src/tools/index.ts";
 import { ToolError } from "../../src/tools/errors.ts";
-import { defineTool, type ToolContext, ToolRegistry, UnknownTool } from "../../src/tools/registry.ts";
+import { defineTool, MAX_ARGUMENT_DEPTH, type ToolContext, ToolRegistry, UnknownTool } from "../../src/tools/registry.ts";
+import { LONE_SURROGATE_REASON } from "../../src/vault/paths.ts";
 import { VaultError } from "../../src/vault/errors.ts";
 
 const ctx = { log: silentLogger } as unknown as ToolContext;
@@ -126,6 +127,106 @@ describe("arguments", () => {
     await registry.call("echo", args, ctx);
     expect(args).toEqual({ path: "a" });
   });
+});
+
+describe("hostile arguments", () => {
+  const store = defineTool({
+    ...echo,
+    name: "store",
+    input: Type.Object({
+      path: Type.String({ minLength: 1 }),
+      data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      tags: Type.Optional(Type.Array(Type.String())),
+    }),
+  });
+  const hostile = new ToolRegistry([store]);
+
+  it("refuses a lone surrogate in a string argument, naming the argument", async () => {
+    for (const path of ["\uD800", "a\uDC00b", "\uDBFF"]) {
+      const r = await hostile.call("store", { path }, ctx);
+      expect(r.isError).toBe(true);
+      expect(errorText(r)).toBe(`Invalid arguments for store: argument "path" ${LONE_SURROGATE_REASON}.`);
+    }
+  });
+
+  it("refuses a lone surrogate anywhere inside a value, naming its place", async () => {
+    expect(errorText(await hostile.call("store", { path: "a", data: { user: "u", password: "pa\uD800ss" } }, ctx))).toContain('argument "data.password" contains an unpaired');
+    expect(errorText(await hostile.call("store", { path: "a", data: { db: { hosts: ["h", "\uDC00"] } } }, ctx))).toContain('argument "data.db.hosts.1" contains an unpaired');
+    expect(errorText(await hostile.call("store", { path: "a", tags: ["ok", "\uD83D"] }, ctx))).toContain('argument "tags.1" contains an unpaired');
+  });
+
+  it("refuses a lone surrogate in a key of a value", async () => {
+    const r = await hostile.call("store", { path: "a", data: { "pass\uD800": "x" } }, ctx);
+    expect(errorText(r)).toBe(`Invalid arguments for store: argument "data" has a key that ${LONE_SURROGATE_REASON}.`);
+  });
+
+  it("accepts well-formed text outside the BMP", async () => {
+    const r = await hostile.call("store", { path: "\u{1F511}", data: { emoji: "\u{1F600}" } }, ctx);
+    expect(r.isError).toBeUndefined();
+  });
+
+  it("refuses 100,000-deep nesting as an argument error, without overflowing the stack", async () => {
+    let object: unknown = "leaf";
+    let array: unknown = "leaf";
+    for (let i = 0; i < 100_000; i++) {
+      object = { a: object };
+      array = [array];
+    }
+    for (const data of [object, { k: array }]) {
+      const r = await hostile.call("store", { path: "a", data }, ctx);
+      expect(r.isError).toBe(true);
+      expect(errorText(r)).toBe(
+        `Invalid arguments for store: argument "data" is nested more than ${MAX_ARGUMENT_DEPTH} levels deep; send a flatter value (a secret's data is a map of keys to strings, numbers or small objects).`,
+      );
+    }
+  });
+
+  it(`accepts nesting up to ${MAX_ARGUMENT_DEPTH} levels`, async () => {
+    let data: Record<string, unknown> = { leaf: "v" };
+    for (let i = 1; i < MAX_ARGUMENT_DEPTH; i++) data = { a: data };
+    expect((await hostile.call("store", { path: "a", data }, ctx)).isError).toBeUndefined();
+    expect((await hostile.call("store", { path: "a", data: { a: data } }, ctx)).isError).toBe(true);
+  });
+
+  it("names at most ten unknown arguments, then says how many more", async () => {
+    const many: Record<string, number> = { path: 1 };
+    for (let i = 0; i < 60_000; i++) many[`k${i}`] = i;
+    const text = errorText(await hostile.call("store", many, ctx));
+    expect(text).toBe(`Unknown arguments "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9" and 59990 more for store. It accepts: path, data, tags.`);
+  });
+
+  it("shortens an absurdly long unknown argument name", async () => {
+    const text = errorText(await hostile.call("store", { path: "a", ["x".repeat(10_000)]: 1 }, ctx));
+    expect(text.length).toBeLessThan(200);
+    expect(text).toContain(`"${"x".repeat(40)}"...`);
+  });
+});
+
+describe("hostile arguments on every tool", () => {
+  // No request may reach Vault and nothing may be logged as an error: these are the caller's mistakes, not bugs.
+  const untouchable = new Proxy({}, { get: (_t, p) => { throw new Error(`touched ${String(p)}`); } });
+  const errors: string[] = [];
+  const watched = { vault: untouchable, mounts: untouchable, log: { ...silentLogger, error: (m: string) => void errors.push(m) } } as unknown as ToolContext;
+  const all = new ToolRegistry(allTools);
+
+  for (const tool of all.list()) {
+    for (const name of Object.keys(tool.inputSchema.properties as object)) {
+      it(`${tool.name} refuses a lone surrogate in "${name}" as a string, a list item or a nested value`, async () => {
+        const probes: [unknown, string][] = [
+          ["\uD800", name],
+          ["x\uDC00y", name],
+          [["ok", "\uDBFF"], `${name}.1`],
+          [{ password: "p\uD800" }, `${name}.password`],
+        ];
+        for (const [value, at] of probes) {
+          const r = await all.call(tool.name, { [name]: value }, watched);
+          expect(r.isError).toBe(true);
+          expect(errorText(r)).toStartWith(`Invalid arguments for ${tool.name}: argument "${at}" contains an unpaired UTF-16 surrogate`);
+        }
+        expect(errors).toEqual([]);
+      });
+    }
+  }
 });
 
 describe("failures", () => {

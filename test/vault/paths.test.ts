@@ -55,6 +55,10 @@ describe("safePath", () => {
     ["encodes a dot-dot", "%2e%2e/sys", "percent-encoded"],
     ["double-encodes", "%252e%252e", "percent-encoded"],
     ["uses a backslash separator", "..\\sys", "backslash"],
+    ["carries a lone high surrogate", "\uD800", "unpaired UTF-16 surrogate"],
+    ["carries a lone low surrogate mid-segment", "a\uDC00b", "unpaired UTF-16 surrogate"],
+    ["carries a surrogate pair in the wrong order", "x/\uDC00\uD800", "unpaired UTF-16 surrogate"],
+    ["splits a surrogate pair across a slash", "a\uD83D/\uDE00b", "unpaired UTF-16 surrogate"],
   ];
   for (const [what, raw, reason] of attacks) {
     it(`refuses a path that ${what}: ${JSON.stringify(raw)}`, () => {
@@ -63,6 +67,18 @@ describe("safePath", () => {
       expect(err.message).toContain(reason);
     });
   }
+
+  it("keeps characters outside the BMP (a well-formed surrogate pair), encoded as UTF-8", () => {
+    expect(safePath("keys/\u{1F511}", "path").encoded).toBe("keys/%F0%9F%94%91");
+  });
+
+  it("refuses a lone surrogate in a mount or a name as a PathError naming that argument, never a URIError", () => {
+    for (const check of [() => safeMount("kv\uD800"), () => manageableMount("\uDFFF"), () => safeName("role\uDBFF", "role_name")]) {
+      const err = refusal(check);
+      expect(err.reason).toContain("unpaired UTF-16 surrogate");
+    }
+    expect(refusal(() => safeName("\uD800", "issuer")).message).toStartWith("invalid issuer: contains an unpaired UTF-16 surrogate");
+  });
 
   it("refuses non-strings, naming the argument", () => {
     expect(refusal(() => safePath(42, "path")).message).toBe("invalid path: must be a string, got number");
