@@ -29,7 +29,8 @@ async function main(argv: string[]): Promise<void> {
   const runtime = buildRuntime(config, log);
 
   if (config.command === "stdio") {
-    const { closed } = await serveStdio(runtime);
+    // One line is one message: the same limit as an HTTP body.
+    const { closed } = await serveStdio(runtime, { maxLineBytes: config.http.maxBodyBytes });
     log.info("serving MCP over stdio", { vault: config.vault.addr });
     await closed;
     process.exit(0);
