@@ -85,7 +85,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
   const sessions = options.sessions;
   const fast = options.fastPath === false ? undefined : createFastPath(deps);
 
-  async function handlePost(req: Request): Promise<Response> {
+  async function handlePost(req: Request, client: string | undefined): Promise<Response> {
     const mode = responseMode(req.headers.get("accept"));
     if (!mode) return jsonRpcError(406, -32000, "Not Acceptable: accept application/json or text/event-stream");
     const body = await readBody(req, options.maxBodyBytes);
@@ -116,7 +116,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     if (sessions) {
       const id = req.headers.get("mcp-session-id");
       if (id) return sessions.handle(id, normalized, parsed);
-      if (isInitializeRequest(parsed)) return sessions.open(normalized, parsed, mode === "json");
+      if (isInitializeRequest(parsed)) return sessions.open(normalized, parsed, mode === "json", client);
       // No session named and not opening one: served statelessly, so curl and sessionless clients still work.
     }
 
@@ -134,8 +134,9 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     return new Response(closing.readable, { status: response.status, headers: response.headers });
   }
 
-  return async function handleMcp(req: Request): Promise<Response> {
-    if (req.method === "POST") return handlePost(req);
+  /** `client` identifies the peer (its address) where the HTTP layer knows it; sessions are capped per client. */
+  return async function handleMcp(req: Request, client?: string): Promise<Response> {
+    if (req.method === "POST") return handlePost(req, client);
     if (!sessions) return methodNotAllowed();
     if (req.method !== "GET" && req.method !== "DELETE") {
       return jsonRpcError(405, -32000, `Method not allowed: use POST, GET or DELETE on /mcp`, { allow: "GET, POST, DELETE" });

@@ -1,4 +1,5 @@
-// Stateful Streamable HTTP (opt-in): one SDK transport and Server per Mcp-Session-Id, expired when idle, bounded in number.
+// Stateful Streamable HTTP (opt-in): one SDK transport and Server per Mcp-Session-Id, expired when idle, bounded in number
+// overall and per client; a full table refuses new sessions (503) rather than evicting live ones.
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
@@ -8,14 +9,21 @@ import { createMcpServer, type McpDeps } from "./server.ts";
 export interface SessionOptions {
   /** A session with no request and no open stream for this long is closed. */
   idleMs: number;
-  /** Most sessions held at once; opening one more closes the least recently used. */
+  /** Most sessions held at once; when they are all held, initialize is refused with 503 and Retry-After. */
   maxSessions: number;
+  /**
+   * Most sessions one client (peer address) may hold, so that one client's flood cannot take the whole table.
+   * Default: a quarter of maxSessions (at least 1). Not applied to requests whose client is unknown.
+   */
+  maxSessionsPerClient?: number;
   log: Logger;
   now?: () => number;
 }
 
 interface Session {
   id: string;
+  /** The peer that opened it, when known: counted against maxSessionsPerClient. */
+  client?: string;
   server: Server;
   transport: WebStandardStreamableHTTPServerTransport;
   lastActive: number;
@@ -29,18 +37,30 @@ const sessionNotFound = () =>
     { status: 404, headers: { "content-type": "application/json" } },
   );
 
+const tooMany = (message: string, retryAfterSeconds: number) =>
+  new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: -32000, message } }), {
+    status: 503,
+    headers: { "content-type": "application/json", "retry-after": String(retryAfterSeconds) },
+  });
+
 const OPENED = new TextEncoder().encode(": stream open\n\n");
 
 export class McpSessions {
   private readonly sessions = new Map<string, Session>();
   private readonly now: () => number;
   private readonly sweeper: ReturnType<typeof setInterval>;
+  private readonly perClient: number;
+  /** Initialize requests being answered, counted with the sessions they will open so a burst cannot overshoot. */
+  private opening = 0;
+  private readonly openingBy = new Map<string, number>();
+  private readonly heldBy = new Map<string, number>();
 
   constructor(
     private readonly deps: McpDeps,
     private readonly options: SessionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.perClient = Math.max(1, options.maxSessionsPerClient ?? Math.floor(options.maxSessions / 4));
     // Unref'd: an idle sweep must never keep the process alive.
     this.sweeper = setInterval(() => void this.sweep(), Math.max(1000, Math.min(60_000, options.idleMs / 2)));
     this.sweeper.unref?.();
@@ -50,38 +70,97 @@ export class McpSessions {
     return this.sessions.size;
   }
 
-  /** Opens a session for an initialize request and lets its transport answer it (with the new Mcp-Session-Id). */
-  async open(req: Request, parsedBody: unknown, json: boolean): Promise<Response> {
-    await this.sweep();
-    while (this.sessions.size >= this.options.maxSessions) {
-      const oldest = [...this.sessions.values()].sort((a, b) => a.lastActive - b.lastActive)[0]!;
-      this.options.log.warn("closing the least recently used MCP session: the session limit was reached", {
-        limit: this.options.maxSessions,
-        idleSeconds: Math.round((this.now() - oldest.lastActive) / 1000),
+  /**
+   * Opens a session for an initialize request and lets its transport answer it (with the new Mcp-Session-Id). `client`
+   * (the peer address, when the caller knows it) is held to maxSessionsPerClient. A full table, or a client at its
+   * share, gets 503 with Retry-After: live sessions are never evicted to make room, since a flood of initialize
+   * requests would otherwise end every other client's session. Idle expiry and DELETE free places.
+   */
+  async open(req: Request, parsedBody: unknown, json: boolean, client?: string): Promise<Response> {
+    if (this.sessions.size + this.opening >= this.options.maxSessions) await this.sweep();
+    // Checked and reserved with no await in between, so concurrent initialize requests cannot all pass the check.
+    const refusal = this.refusal(client);
+    if (refusal) return refusal;
+    this.reserve(client, 1);
+    try {
+      const server = createMcpServer(this.deps);
+      const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => crypto.randomUUID(),
+        enableJsonResponse: json,
+        onsessioninitialized: (id) => {
+          this.sessions.set(id, { id, client, server, transport, lastActive: this.now(), openStreams: 0 });
+          if (client !== undefined) this.heldBy.set(client, (this.heldBy.get(client) ?? 0) + 1);
+        },
+        onsessionclosed: (id) => {
+          this.forget(id);
+        },
       });
-      await this.end(oldest);
+      await server.connect(transport);
+      const response = await transport.handleRequest(req, { parsedBody });
+      const id = transport.sessionId;
+      const session = id ? this.sessions.get(id) : undefined;
+      // An initialize the SDK refused leaves no session behind; close its server so nothing leaks.
+      if (!session) {
+        void server.close();
+        return response;
+      }
+      return this.track(session, response);
+    } finally {
+      this.reserve(client, -1);
     }
-    const server = createMcpServer(this.deps);
-    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
-      enableJsonResponse: json,
-      onsessioninitialized: (id) => {
-        this.sessions.set(id, { id, server, transport, lastActive: this.now(), openStreams: 0 });
-      },
-      onsessionclosed: (id) => {
-        this.sessions.delete(id);
-      },
-    });
-    await server.connect(transport);
-    const response = await transport.handleRequest(req, { parsedBody });
-    const id = transport.sessionId;
-    const session = id ? this.sessions.get(id) : undefined;
-    // An initialize the SDK refused leaves no session behind; close its server so nothing leaks.
-    if (!session) {
-      void server.close();
-      return response;
+  }
+
+  private refusal(client: string | undefined): Response | undefined {
+    const limit = this.options.maxSessions;
+    if (this.sessions.size + this.opening >= limit) {
+      const wait = this.secondsUntilAPlaceFrees();
+      this.options.log.warn("refused a new MCP session: the session limit was reached", { limit, retryAfterSeconds: wait });
+      return tooMany(
+        `Too many sessions: this server already holds its limit of ${limit} (MCP_MAX_SESSIONS). Retry in ${wait} s, end unused sessions with DELETE /mcp, or send requests without a session.`,
+        wait,
+      );
     }
-    return this.track(session, response);
+    if (client === undefined) return undefined;
+    const held = (this.heldBy.get(client) ?? 0) + (this.openingBy.get(client) ?? 0);
+    if (held < this.perClient) return undefined;
+    const wait = this.secondsUntilAPlaceFrees(client);
+    this.options.log.warn("refused a new MCP session: this client holds its share of sessions", { limit: this.perClient, retryAfterSeconds: wait });
+    return tooMany(
+      `Too many sessions from this client: it already holds ${held}, the most one client may (a quarter of MCP_MAX_SESSIONS). Reuse a session, end unused ones with DELETE /mcp, or retry in ${wait} s.`,
+      wait,
+    );
+  }
+
+  /** When the first idle session (of `client`, if given) will expire; sessions with an open stream never do. */
+  private secondsUntilAPlaceFrees(client?: string): number {
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const s of this.sessions.values()) {
+      if (s.openStreams > 0 || (client !== undefined && s.client !== client)) continue;
+      soonest = Math.min(soonest, s.lastActive + this.options.idleMs - this.now());
+    }
+    const ms = Number.isFinite(soonest) ? soonest : this.options.idleMs;
+    return Math.max(1, Math.ceil(ms / 1000));
+  }
+
+  private reserve(client: string | undefined, delta: 1 | -1): void {
+    this.opening += delta;
+    if (client === undefined) return;
+    const n = (this.openingBy.get(client) ?? 0) + delta;
+    if (n > 0) this.openingBy.set(client, n);
+    else this.openingBy.delete(client);
+  }
+
+  /** Removes a session from the table and from its client's count; safe to call twice. */
+  private forget(id: string): Session | undefined {
+    const session = this.sessions.get(id);
+    if (!session) return undefined;
+    this.sessions.delete(id);
+    if (session.client !== undefined) {
+      const n = (this.heldBy.get(session.client) ?? 1) - 1;
+      if (n > 0) this.heldBy.set(session.client, n);
+      else this.heldBy.delete(session.client);
+    }
+    return session;
   }
 
   /** Sends a request (POST, GET or DELETE) to the session it names; 404 when that session is gone. */
@@ -92,7 +171,7 @@ export class McpSessions {
     const response = await session.transport.handleRequest(req, parsedBody === undefined ? undefined : { parsedBody });
     if (req.method === "DELETE") {
       // The transport closed itself; make sure its Server goes too.
-      this.sessions.delete(id);
+      this.forget(id);
       void session.server.close();
       return response;
     }
@@ -119,7 +198,7 @@ export class McpSessions {
   }
 
   private async end(session: Session): Promise<void> {
-    this.sessions.delete(session.id);
+    this.forget(session.id);
     await session.server.close().catch(() => {});
   }
 

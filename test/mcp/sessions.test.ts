@@ -147,19 +147,21 @@ describe("stateful mode", () => {
     await reader.cancel();
   });
 
-  it("holds at most MCP_MAX_SESSIONS, closing the least recently used to open another", async () => {
+  it("holds at most MCP_MAX_SESSIONS, refusing another with 503 and Retry-After rather than closing a live one", async () => {
+    // It used to close the least recently used session, which let a flood of initialize requests end everyone's.
     const server = stateful({ MCP_MAX_SESSIONS: "2" });
     const first = await open(server);
-    await Bun.sleep(5);
     const second = await open(server);
-    await Bun.sleep(5);
-    expect((await post(server, LIST, inSession(first))).status).toBe(200);
-    await Bun.sleep(5);
-    const third = await open(server);
+    const refused = await post(server, INIT);
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(((await refused.json()) as any).error.message).toContain("MCP_MAX_SESSIONS");
     expect(server.runtime.sessions?.size).toBe(2);
-    expect((await post(server, LIST, inSession(second))).status).toBe(404);
     expect((await post(server, LIST, inSession(first))).status).toBe(200);
-    expect((await post(server, LIST, inSession(third))).status).toBe(200);
+    expect((await post(server, LIST, inSession(second))).status).toBe(200);
+    // Ending one makes room for the next.
+    await server.fetch(MCP_URL, { method: "DELETE", headers: inSession(first) });
+    expect((await post(server, LIST, inSession(await open(server)))).status).toBe(200);
   });
 });
 
