@@ -6,8 +6,11 @@ import { silentLogger } from "../../src/log.ts";
 import { createMcpHttpHandler } from "../../src/mcp/http.ts";
 import { buildRuntime } from "../../src/runtime.ts";
 
-// Nothing here reaches Vault: every request is refused before a tool runs.
-const runtime = buildRuntime(loadConfig([], { VAULT_ADDR: "http://127.0.0.1:9", VAULT_TOKEN: "t" }), silentLogger);
+// Nothing here reaches Vault: every request is refused before a tool runs. Error-level log lines are kept: a caller's
+// mistake must never be logged as a bug.
+const errorLines: string[] = [];
+const log = { ...silentLogger, error: (msg: string, fields?: Record<string, unknown>) => void errorLines.push(`${msg} ${JSON.stringify(fields)}`) };
+const runtime = buildRuntime(loadConfig([], { VAULT_ADDR: "http://127.0.0.1:9", VAULT_TOKEN: "t" }), log);
 const deps = { registry: runtime.registry, context: runtime.context };
 const paths = {
   fast: createMcpHttpHandler(deps, { maxBodyBytes: 1024 * 1024 }),
@@ -103,6 +106,43 @@ describe("invalid params are -32602 with one readable sentence", () => {
   it("keeps method-not-found for a method it does not serve", async () => {
     const { body } = await post({ jsonrpc: "2.0", id: 9, method: "resources/list" });
     expect(body.error).toEqual({ code: -32601, message: "Method not found" });
+  });
+});
+
+describe("hostile arguments are isError argument errors on both paths, never internal errors", () => {
+  const call = (args: string) => `{"jsonrpc":"2.0","id":20,"method":"tools/call","params":{"name":"write_secret","arguments":${args}}}`;
+
+  it("answers a lone surrogate in a path, mount or value naming the argument, and logs no error", async () => {
+    const cases: [string, string][] = [
+      ['{"path":"\\uD800","key":"k","value":"v"}', "path"],
+      ['{"mount":"a\\uDC00b","path":"p","key":"k","value":"v"}', "mount"],
+      ['{"path":"p","data":{"password":"x\\uDBFFy"}}', "data.password"],
+    ];
+    for (const [args, argument] of cases) {
+      const { body } = await post(call(args));
+      expect(body.result.isError).toBe(true);
+      expect(body.result.content[0].text).toStartWith(`Invalid arguments for write_secret: argument "${argument}" contains an unpaired UTF-16 surrogate`);
+    }
+    expect(errorLines).toEqual([]);
+  });
+
+  it("answers 100,000-deep arguments with an argument error naming the argument, not a stack overflow", async () => {
+    const deep = `${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}`;
+    const { body } = await post(call(`{"path":"p","data":${deep}}`));
+    expect(body.result.isError).toBe(true);
+    expect(body.result.content[0].text).toContain('argument "data" is nested more than 64 levels deep');
+    const arrays = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    expect((await post(call(`{"path":"p","data":{"k":${arrays}}}`))).body.result.content[0].text).toContain('argument "data" is nested more than');
+    expect(errorLines).toEqual([]);
+  });
+
+  it("names ten of 60,000 unknown arguments and counts the rest", async () => {
+    const many = Object.fromEntries(Array.from({ length: 60_000 }, (_, i) => [`k${i}`, 1]));
+    const { body } = await post(call(JSON.stringify(many)));
+    const text = body.result.content[0].text as string;
+    expect(text).toStartWith('Unknown arguments "k0", "k1"');
+    expect(text).toContain('"k9" and 59990 more for write_secret');
+    expect(text.length).toBeLessThan(300);
   });
 });
 
