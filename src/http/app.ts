@@ -1,8 +1,8 @@
 // The HTTP surface (Elysia): POST /mcp, health and readiness probes, and the guards in front of them.
 import { Elysia } from "elysia";
 import { jsonRpcError } from "../mcp/http.ts";
-import type { Readiness } from "../vault/health.ts";
-import { checkRequest, type GuardPolicy } from "./guards.ts";
+import { publicReadiness, type Readiness } from "../vault/health.ts";
+import { checkRequest, type GuardPolicy, isLoopbackHostname } from "./guards.ts";
 
 export interface AppDeps {
   handleMcp(req: Request): Promise<Response>;
@@ -18,9 +18,13 @@ export function createApp(deps: AppDeps) {
         if (!verdict.ok) return jsonRpcError(verdict.status, -32000, verdict.reason);
       })
       .get("/healthz", () => Response.json({ status: "ok" }))
-      .get("/readyz", async () => {
+      .get("/readyz", async ({ request, server }) => {
         const r = await deps.readiness();
-        return Response.json(r, { status: r.ready ? 200 : 503 });
+        // Vault's address, version and what is wrong are for the operator on this host; a peer gets only the status.
+        // With no server (app.handle in-process) the caller is this process itself.
+        const peer = server?.requestIP(request)?.address;
+        const local = peer === undefined || isLoopbackHostname(peer.replace(/^::ffff:/, ""));
+        return Response.json(local ? r : publicReadiness(r), { status: r.ready ? 200 : 503 });
       })
       // parse: "none" leaves the body stream to the MCP handler, which enforces its own size limit.
       .post("/mcp", ({ request }) => deps.handleMcp(request), { parse: "none" })

@@ -1,4 +1,5 @@
 // Turns any failure inside a tool into text a model can act on: what went wrong, and what to do next.
+import type { Journal } from "../vault/client.ts";
 import { VaultAuthError, VaultError } from "../vault/errors.ts";
 import { MountNotFound } from "../vault/mount-info.ts";
 import { PathError } from "../vault/paths.ts";
@@ -37,13 +38,27 @@ export function describeFailure(err: unknown): { text: string; unexpected: boole
 
 export function describeVaultError(err: VaultError): string {
   const detail = err.errors.length > 0 ? ` Vault said: ${err.errors.join("; ")}` : "";
+  const request = `${err.method} ${err.path}`;
+  // What may be said of Vault's state after a request whose answer is not known: a read changed nothing, a write may have.
+  const afterUnknown = err.isRead
+    ? "It was a read, so it changed nothing; retry the call."
+    : "The change may or may not have been applied: read it back before retrying.";
   switch (err.failure) {
     case "unreachable":
-      return `Vault at ${err.addr} could not be reached (${err.errors.join("; ")}). Check that Vault is running and that VAULT_ADDR is right; nothing was changed.`;
+      return `Vault at ${err.addr} could not be reached (${err.errors.join("; ")}); the request was never sent, so nothing was changed. Check that Vault is running and that VAULT_ADDR is right.`;
+    case "lost":
+      return `The connection to Vault at ${err.addr} broke after ${request} was sent and before its answer arrived (${err.errors.join("; ")}). ${afterUnknown}`;
     case "timeout":
-      return `Vault at ${err.addr} did not answer ${err.method} ${err.path} in time. It may be overloaded or unreachable; the operation may or may not have been applied, so read it back before retrying.`;
+      return `Vault at ${err.addr} did not answer ${request} in time. It may be overloaded or unreachable. ${afterUnknown}`;
+    case "unreadable":
+      return `Vault's answer to ${request} was cut off or unreadable (${err.errors.join("; ")}). ${afterUnknown}`;
     case "sealed":
-      return `Vault at ${err.addr} is sealed, so it can neither read nor write. Ask an operator to unseal it (vault operator unseal), then retry.`;
+      return `Vault at ${err.addr} is sealed, so it can neither read nor write; nothing was changed. Ask an operator to unseal it (vault operator unseal), then retry.`;
+    case "bad-token":
+      return (
+        `Vault does not accept the server's own token (lookup-self says it is invalid, expired or revoked), so ${request} was refused and nothing was changed. ` +
+        "This is not a missing policy: an operator must give the server a valid token (renew or replace VAULT_TOKEN, rotate the file at VAULT_TOKEN_FILE, or check VAULT_AUTH_METHOD and its role), then retry."
+      );
     case "http":
       break;
   }
@@ -55,7 +70,24 @@ export function describeVaultError(err: VaultError): string {
   if (err.status === 404) return `Vault has nothing at ${err.path}.${detail}`;
   if (err.status === 429) return `Vault is rate-limiting requests (429) on ${err.path}. Wait a moment and retry.${detail}`;
   if (err.status >= 500) {
-    return `Vault failed with ${err.status} on ${err.method} ${err.path}.${detail} If that names something missing or wrong, fix it first; otherwise retry later, and if it persists check Vault's logs.`;
+    const state = err.isRead ? "" : " The change may or may not have been applied: read it back before retrying.";
+    return `Vault failed with ${err.status} on ${request}.${detail}${state} If that names something missing or wrong, fix it first; otherwise retry later, and if it persists check Vault's logs.`;
   }
-  return `Vault refused ${err.method} ${err.path} (${err.status}).${detail}`;
+  return `Vault refused ${request} (${err.status}).${detail}`;
+}
+
+/** Appended to a failure when earlier requests of the same call changed Vault, or may have. */
+export function journalNote(journal: Journal | undefined, err: unknown): string {
+  if (!journal) return "";
+  const failed = err instanceof VaultError ? `${err.method} ${err.path}` : undefined;
+  const earlier = journal.changes().filter((e) => `${e.method} ${e.path}` !== failed || e.outcome === "applied");
+  if (earlier.length === 0) return "";
+  const applied = earlier.filter((e) => e.outcome === "applied").map((e) => `${e.method} ${e.path}`);
+  const uncertain = earlier.filter((e) => e.outcome === "uncertain").map((e) => `${e.method} ${e.path}`);
+  return (
+    "\nNote: before this failure, this call had already changed Vault" +
+    (applied.length > 0 ? ` (applied: ${applied.join(", ")})` : "") +
+    (uncertain.length > 0 ? ` (may or may not have been applied: ${uncertain.join(", ")})` : "") +
+    ", so do not assume that nothing changed: read back what it touched."
+  );
 }

@@ -3,10 +3,10 @@ import type { Static, TObject, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
 import type { Logger } from "../log.ts";
-import type { VaultClient } from "../vault/client.ts";
+import { Journal, type VaultClient } from "../vault/client.ts";
 import type { MountInfoCache } from "../vault/mount-info.ts";
 import { hasLoneSurrogate, LONE_SURROGATE_REASON } from "../vault/paths.ts";
-import { describeFailure } from "./errors.ts";
+import { describeFailure, journalNote, ToolError } from "./errors.ts";
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -128,8 +128,10 @@ export class ToolRegistry {
     if (!entry) throw new UnknownTool(name, this.names());
     const args = prepareArguments(entry, rawArgs);
     if (typeof args === "string") return errorResult(args);
+    // Every request this call makes that could change Vault is journaled, so a failure can say what did change.
+    const journal = new Journal();
     try {
-      const answer = await entry.def.run(args, ctx);
+      const answer = await entry.def.run(args, { ...ctx, vault: ctx.vault.recording(journal) });
       return {
         content: [
           { type: "text", text: answer.text },
@@ -140,7 +142,8 @@ export class ToolRegistry {
     } catch (err) {
       const { text, unexpected } = describeFailure(err);
       if (unexpected) ctx.log.error("tool failed unexpectedly", { tool: name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      return errorResult(text);
+      // A tool's own ToolError already says what its earlier steps did; any other failure gets the journal's account.
+      return errorResult(err instanceof ToolError ? text : text + journalNote(journal, err));
     }
   }
 }

@@ -7,6 +7,8 @@ export interface TokenSource {
   token(): Promise<string>;
   /** Called when Vault says the token is invalid (403 "permission denied" with a bad token), so the source can log in again. */
   invalidate?(token: string): void;
+  /** True once Vault confirmed (lookup-self answered 403) that `token` itself is dead, not merely refused by a policy. */
+  rejected?(token: string): boolean;
 }
 
 export class StaticToken implements TokenSource {
@@ -52,11 +54,49 @@ export interface RequestOptions {
   allowNotFound?: boolean;
   /** Send no token (sys/health, login endpoints). */
   anonymous?: boolean;
+  /**
+   * Sending it twice leaves Vault as sending it once would (a check-and-set write, a merge patch of the same keys), so a
+   * request whose answer was lost is resent once on a fresh connection. Reads and lists always are.
+   */
+  idempotent?: boolean;
+  /** This request's own time limit instead of the client's (readiness probes must answer quickly). */
+  timeoutMs?: number;
   /** Set on the one retry after a 403 made the token source replace a dead token. */
   retried?: boolean;
 }
 
+export interface WriteOptions {
+  /** See RequestOptions.idempotent. */
+  idempotent?: boolean;
+}
+
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+/** One request that could change Vault, as a tool call's journal keeps it. */
+export interface JournalEntry {
+  method: string;
+  path: string;
+  /** "applied": Vault said it succeeded; "refused": Vault said no; "uncertain": its answer was lost or unreadable. */
+  outcome: "applied" | "refused" | "uncertain" | "not-sent";
+}
+
+/** What one tool call has asked Vault to change so far, so a failure never claims "nothing was changed" untruthfully. */
+export class Journal {
+  readonly entries: JournalEntry[] = [];
+  record(entry: JournalEntry): void {
+    this.entries.push(entry);
+  }
+  /** Writes that Vault applied or may have applied. */
+  changes(): JournalEntry[] {
+    return this.entries.filter((e) => e.outcome === "applied" || e.outcome === "uncertain");
+  }
+}
+
+interface Exchange {
+  status: number;
+  parsed: VaultResponse | null;
+  text: string;
+}
 
 export class VaultClient {
   readonly addr: string;
@@ -66,6 +106,7 @@ export class VaultClient {
   private readonly tokens: TokenSource;
   private readonly tls: Record<string, unknown> | undefined;
   private readonly fetcher: typeof fetch;
+  private journal: Journal | undefined;
 
   constructor(options: VaultClientOptions) {
     this.addr = options.addr.replace(/\/+$/, "");
@@ -77,8 +118,29 @@ export class VaultClient {
     this.tls = bunTls(options.tls);
   }
 
+  /** The same client (connections, token) that records every request that could change Vault into `journal`. */
+  recording(journal: Journal): VaultClient {
+    const view = Object.create(this) as VaultClient;
+    view.journal = journal;
+    return view;
+  }
+
   /** One request to `/v1/<path>`. `path` must already be built from safe parts (see paths.ts). */
   async request<T = Record<string, unknown>>(method: Method, path: string, options: RequestOptions = {}): Promise<VaultResponse<T> | null> {
+    // The verb names what a person would say; LIST travels as GET with list=true, as Vault's own client does.
+    const verb = options.query?.list === "true" ? "LIST" : method;
+    const isRead = verb === "GET" || verb === "LIST";
+    try {
+      const res = await this.attempt<T>(method, verb, path, options);
+      if (!isRead) this.journal?.record({ method: verb, path, outcome: "applied" });
+      return res;
+    } catch (err) {
+      if (!isRead) this.journal?.record({ method: verb, path, outcome: outcomeOf(err) });
+      throw err;
+    }
+  }
+
+  private async attempt<T>(method: Method, verb: string, path: string, options: RequestOptions): Promise<VaultResponse<T> | null> {
     const headers: Record<string, string> = { accept: "application/json" };
     let token: string | undefined;
     if (!options.anonymous) {
@@ -92,39 +154,88 @@ export class VaultClient {
       headers["content-type"] = options.contentType ?? "application/json";
     }
     const url = this.base + path + queryString(options.query);
-    // The verb names what a person would say; LIST travels as GET with list=true, as Vault's own client does.
-    const verb = options.query?.list === "true" ? "LIST" : method;
+    const resendable = verb === "GET" || verb === "LIST" || options.idempotent === true;
+    const send = (fresh: boolean) => this.exchange(method, verb, path, url, headers, body, fresh, options.timeoutMs ?? this.timeoutMs);
+    let answer: Exchange;
+    let resent: VaultError | undefined;
+    try {
+      answer = await send(false);
+    } catch (err) {
+      // Bun's fetch resends nothing itself, and a reused keep-alive socket can be reset under any request. Resend once,
+      // on a new connection, only what may safely arrive twice; a reply that came back unreadable is resent only for reads.
+      const again = err instanceof VaultError && resendable && (err.failure === "lost" || (err.failure === "unreadable" && err.isRead));
+      if (!again) throw err;
+      resent = err;
+      answer = await send(true);
+    }
+    const { status, parsed } = answer;
+    if (status === 404 && options.allowNotFound) return null;
+    if (status >= 400) {
+      if (status === 403 && token && this.tokens.invalidate && isBadToken(parsed)) {
+        this.tokens.invalidate(token);
+        // A 403 applied nothing, so it is safe to send once more when the source confirmed the token dead and got a new one.
+        // If getting a new one failed, that failure (a refused login, say) is the better answer, so it propagates.
+        if (!options.retried && (await this.currentToken()) !== token) {
+          return this.attempt<T>(method, verb, path, { ...options, retried: true });
+        }
+        if (this.tokens.rejected?.(token)) throw new VaultError(verb, path, 403, parsed?.errors ?? [], "bad-token", this.addr);
+      }
+      const errors = Array.isArray(parsed?.errors) ? parsed.errors.map(String) : [];
+      const sealed = status === 503 && errors.some((e) => /sealed/i.test(e));
+      const refused = new VaultError(verb, path, status, errors, sealed ? "sealed" : "http", this.addr);
+      // After a lost answer, a resent check-and-set that no longer matches may have been beaten by our own first copy.
+      if (resent && refused.isCasMismatch) throw resent;
+      throw refused;
+    }
+    return (parsed ?? {}) as VaultResponse<T>;
+  }
+
+  /** Sends once and reads the whole answer. Throws VaultError for anything that is not a complete answer in Vault's JSON. */
+  private async exchange(
+    method: Method,
+    verb: string,
+    path: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    fresh: boolean,
+    timeoutMs: number,
+  ): Promise<Exchange> {
     let response: Response;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       response = await this.fetcher(url, {
         method,
         headers,
         body,
-        keepalive: true,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        // A resend goes on a new connection: the pooled one may be the socket that just broke.
+        keepalive: !fresh,
+        signal,
         // Bun's fetch takes TLS settings per request.
         ...(this.tls ? { tls: this.tls } : {}),
       } as RequestInit);
     } catch (err) {
       throw networkError(err, verb, path, this.addr);
     }
-    const text = await response.text().catch(() => "");
-    const parsed = parseJson(text);
-    if (response.status === 404 && options.allowNotFound) return null;
-    if (response.status >= 400) {
-      if (response.status === 403 && token && this.tokens.invalidate && isBadToken(parsed)) {
-        this.tokens.invalidate(token);
-        // A 403 applied nothing, so it is safe to send once more when the source confirmed the token dead and got a new one.
-        // If getting a new one failed, that failure (a refused login, say) is the better answer, so it propagates.
-        if (!options.retried && (await this.currentToken()) !== token) {
-          return this.request<T>(method, path, { ...options, retried: true });
-        }
-      }
-      const errors = Array.isArray(parsed?.errors) ? parsed.errors.map(String) : text && !parsed ? [text.slice(0, 300)] : [];
-      const sealed = response.status === 503 && errors.some((e) => /sealed/i.test(e));
-      throw new VaultError(verb, path, response.status, errors, sealed ? "sealed" : "http", this.addr);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      if (isTimeout(err)) throw new VaultError(verb, path, response.status, ["timed out"], "timeout", this.addr);
+      throw new VaultError(verb, path, response.status, [`status ${response.status}, then the body was cut off`], "unreadable", this.addr);
     }
-    return (parsed ?? {}) as VaultResponse<T>;
+    const status = response.status;
+    if (text === "") {
+      // Vault answers "no content" with 204, and every refusal with a JSON body; a proxy's empty 5xx or 200 is not Vault's word.
+      if (status === 204 || (status >= 400 && status < 500)) return { status, parsed: null, text };
+      throw new VaultError(verb, path, status, [`status ${status} with an empty body`], "unreadable", this.addr);
+    }
+    const parsed = parseJson(text);
+    if (!parsed) {
+      const kind = /<html|<!doctype/i.test(text) ? "an HTML page (a proxy or load balancer?)" : "a body that is not JSON";
+      throw new VaultError(verb, path, status, [`status ${status} with ${kind}`], "unreadable", this.addr);
+    }
+    return { status, parsed, text };
   }
 
   private async currentToken(): Promise<string> {
@@ -143,25 +254,36 @@ export class VaultClient {
 
   /** LIST; an empty list when nothing is there (Vault answers 404 for an empty folder). */
   async list(path: string): Promise<{ keys: string[]; keyInfo: Record<string, unknown> }> {
-    const res = await this.request<{ keys?: string[]; key_info?: Record<string, unknown> }>("GET", path, {
+    const res = await this.request<{ keys?: unknown; key_info?: Record<string, unknown> }>("GET", path, {
       query: { list: "true" },
       allowNotFound: true,
     });
-    return { keys: res?.data?.keys ?? [], keyInfo: res?.data?.key_info ?? {} };
+    const keys = res?.data?.keys;
+    if (res?.data && keys !== undefined && !(Array.isArray(keys) && keys.every((k) => typeof k === "string"))) {
+      throw new VaultError("LIST", path, 200, ["keys is not a list of strings"], "unreadable", this.addr);
+    }
+    return { keys: (keys as string[] | undefined) ?? [], keyInfo: res?.data?.key_info ?? {} };
   }
 
-  async write<T = Record<string, unknown>>(path: string, body: unknown = {}): Promise<VaultResponse<T>> {
-    return (await this.request<T>("POST", path, { body })) ?? {};
+  async write<T = Record<string, unknown>>(path: string, body: unknown = {}, options: WriteOptions = {}): Promise<VaultResponse<T>> {
+    return (await this.request<T>("POST", path, { body, ...options })) ?? {};
   }
 
   /** JSON merge patch (RFC 7396), as KV v2 takes it. */
-  async patch<T = Record<string, unknown>>(path: string, body: unknown): Promise<VaultResponse<T>> {
-    return (await this.request<T>("PATCH", path, { body, contentType: "application/merge-patch+json" })) ?? {};
+  async patch<T = Record<string, unknown>>(path: string, body: unknown, options: WriteOptions = {}): Promise<VaultResponse<T>> {
+    return (await this.request<T>("PATCH", path, { body, contentType: "application/merge-patch+json", ...options })) ?? {};
   }
 
+  /** DELETE. Deleting what is already gone changes nothing more, so it may be resent after a lost answer. */
   async delete(path: string): Promise<void> {
-    await this.request("DELETE", path);
+    await this.request("DELETE", path, { idempotent: true });
   }
+}
+
+function outcomeOf(err: unknown): JournalEntry["outcome"] {
+  if (!(err instanceof VaultError)) return "not-sent";
+  if (err.isUncertain) return "uncertain";
+  return err.failure === "unreachable" ? "not-sent" : "refused";
 }
 
 function queryString(query: RequestOptions["query"]): string {
@@ -186,11 +308,22 @@ function isBadToken(parsed: VaultResponse | null): boolean {
   return !!parsed?.errors?.some((e) => /invalid token|token is expired|permission denied/i.test(String(e)));
 }
 
+function isTimeout(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === "TimeoutError" || name === "AbortError";
+}
+
+// Failures that happen before any byte of the request is written: nothing can have reached Vault.
+const BEFORE_SENDING = new Set(["ECONNREFUSED", "ConnectionRefused", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "FailedToOpenSocket", "ERR_INVALID_URL"]);
+
 function networkError(err: unknown, verb: string, path: string, addr: string): VaultError {
-  const e = err as { name?: string; code?: string; message?: string };
-  if (e?.name === "TimeoutError" || e?.name === "AbortError") return new VaultError(verb, path, 0, ["timed out"], "timeout", addr);
+  const e = err as { name?: string; code?: string; message?: string; cause?: unknown };
+  if (isTimeout(err)) return new VaultError(verb, path, 0, ["timed out"], "timeout", addr);
   const reason = e?.code ?? e?.message ?? String(err);
-  return new VaultError(verb, path, 0, [reason], "unreachable", addr);
+  // A TLS failure (wrapped in words by auth-tls.ts, with the original as cause) ends the handshake before the request.
+  const tls = e?.cause !== undefined && typeof (e.cause as { code?: unknown })?.code === "string";
+  if ((e?.code && BEFORE_SENDING.has(e.code)) || tls) return new VaultError(verb, path, 0, [reason], "unreachable", addr);
+  return new VaultError(verb, path, 0, [reason], "lost", addr);
 }
 
 function bunTls(tls: VaultTls | undefined): Record<string, unknown> | undefined {

@@ -63,6 +63,8 @@ export class TokenKeeper implements TokenSource {
   private blockedUntil = -Infinity;
   private lastError: unknown;
   private lastVerify = -Infinity;
+  /** The token lookup-self last answered 403 for: Vault itself no longer accepts it. */
+  private deadToken: string | undefined;
   private closed = false;
 
   constructor(
@@ -94,6 +96,11 @@ export class TokenKeeper implements TokenSource {
     if (now - this.lastVerify < this.timing.verifyIntervalMs) return;
     this.lastVerify = now;
     void this.refresh("Vault refused the token", () => this.verify(lease));
+  }
+
+  /** True when lookup-self confirmed that Vault no longer accepts `token` (and no other token has replaced it since). */
+  rejected(token: string): boolean {
+    return this.deadToken === token && this.lease?.token === token;
   }
 
   /** Stops timers; the keeper still answers token() afterwards but no longer renews in the background. */
@@ -144,6 +151,7 @@ export class TokenKeeper implements TokenSource {
   }
 
   private adopt(lease: Lease): void {
+    if (lease.token !== this.deadToken) this.deadToken = undefined;
     this.lease = lease;
     this.clearTimer();
     if (lease.known) this.schedule(lease);
@@ -161,6 +169,7 @@ export class TokenKeeper implements TokenSource {
     } catch (err) {
       if (this.lease?.token !== lease.token) return;
       if (isForbidden(err)) {
+        this.deadToken = lease.token;
         this.log.warn("Vault does not accept the configured token: it is invalid, expired or revoked", { auth: this.credential.label });
         return;
       }
@@ -217,10 +226,12 @@ export class TokenKeeper implements TokenSource {
     try {
       await this.api.lookupSelf(lease.token);
       // Still valid: the 403 was a policy's answer, not the token's.
+      if (this.deadToken === lease.token) this.deadToken = undefined;
       return lease;
     } catch (err) {
       // Vault unreachable or the like: nothing learned, keep the token.
       if (!isForbidden(err)) return lease;
+      this.deadToken = lease.token;
       this.log.warn(
         this.credential.canLogin
           ? "Vault no longer accepts the token (revoked, expired, or Vault lost it); logging in again"
