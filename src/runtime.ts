@@ -15,7 +15,7 @@ import type { LeaseTiming } from "./vault/token-lease.ts";
 
 export interface Runtime extends McpDeps {
   vault: VaultClient;
-  handleMcp(req: Request): Promise<Response>;
+  handleMcp(req: Request, client?: string): Promise<Response>;
   readiness: ReturnType<typeof createReadinessCheck>;
   /** Present in stateful mode (MCP_STATEFUL). */
   sessions?: McpSessions;

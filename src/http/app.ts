@@ -5,7 +5,8 @@ import { publicReadiness, type Readiness } from "../vault/health.ts";
 import { checkRequest, type GuardPolicy, isLoopbackHostname } from "./guards.ts";
 
 export interface AppDeps {
-  handleMcp(req: Request): Promise<Response>;
+  /** `client` is the peer's address where the listener knows it (sessions are capped per client). */
+  handleMcp(req: Request, client?: string): Promise<Response>;
   readiness(): Promise<Readiness>;
   guard: GuardPolicy;
 }
@@ -27,9 +28,9 @@ export function createApp(deps: AppDeps) {
         return Response.json(local ? r : publicReadiness(r), { status: r.ready ? 200 : 503 });
       })
       // parse: "none" leaves the body stream to the MCP handler, which enforces its own size limit.
-      .post("/mcp", ({ request }) => deps.handleMcp(request), { parse: "none" })
+      .post("/mcp", ({ request, server }) => deps.handleMcp(request, server?.requestIP(request)?.address), { parse: "none" })
       // GET (notification stream) and DELETE (end a session) exist only with sessions; the handler answers 405 without.
-      .get("/mcp", ({ request }) => deps.handleMcp(request))
-      .delete("/mcp", ({ request }) => deps.handleMcp(request), { parse: "none" })
+      .get("/mcp", ({ request, server }) => deps.handleMcp(request, server?.requestIP(request)?.address))
+      .delete("/mcp", ({ request, server }) => deps.handleMcp(request, server?.requestIP(request)?.address), { parse: "none" })
   );
 }
