@@ -2,8 +2,9 @@
 import { Type } from "@sinclair/typebox";
 import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
+import * as kv from "../vault/kv.ts";
 import type { MountInfo } from "../vault/mount-info.ts";
-import { apiPath, safeMount, safePath, type SafePath } from "../vault/paths.ts";
+import { safeMount, safePath, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
 import { defineTool, type ToolContext } from "./registry.ts";
 
@@ -14,27 +15,19 @@ const JsonValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type
   description: "A string, number, boolean, array or object; not null",
 });
 
-const CAS_RETRIES = 8;
-
-interface KvTarget {
-  mount: SafePath;
-  path: SafePath;
+interface KvTarget extends kv.KvLocation {
   info: MountInfo;
   /** "secret/myapp/database", for messages. */
   where: string;
 }
 
-interface KvMetadata {
-  version?: number;
-  created_time?: string;
-  deletion_time?: string;
-  destroyed?: boolean;
-  custom_metadata?: Record<string, string> | null;
-}
-
-interface KvRead {
-  data: Record<string, unknown>;
-  metadata?: KvMetadata;
+/**
+ * How KV v1 read-modify-writes are run, as the operator set it (MCP_KV1_MERGE): "refuse" them, since v1 has no
+ * check-and-set and another replica's write in between would be lost; or "local", serialised in this process only,
+ * which is safe with exactly one replica. Read loosely so that a context without the setting means "refuse".
+ */
+function kv1Merge(ctx: ToolContext): "refuse" | "local" {
+  return (ctx as ToolContext & { settings?: { kv1Merge?: string } }).settings?.kv1Merge === "local" ? "local" : "refuse";
 }
 
 async function target(ctx: ToolContext, mountRaw: unknown, pathRaw: unknown, allowEmptyPath = false): Promise<KvTarget> {
@@ -49,26 +42,18 @@ async function target(ctx: ToolContext, mountRaw: unknown, pathRaw: unknown, all
   return { mount, path, info, where: path.display ? `${mount.display}/${path.display}` : `${mount.display}/` };
 }
 
-/** The secret's latest live data, or null when there is none (never written, or its latest version deleted). */
-async function readLatest(vault: VaultClient, t: KvTarget, version?: number): Promise<KvRead | null> {
-  if (t.info.kvVersion === 2) {
-    const res = await vault.read<{ data: Record<string, unknown> | null; metadata: KvMetadata }>(apiPath(t.mount, "data", t.path), {
-      version,
-    });
-    if (!res?.data?.data) return null;
-    return { data: res.data.data, metadata: res.data.metadata };
-  }
-  const res = await vault.read(apiPath(t.mount, t.path));
-  return res?.data ? { data: res.data } : null;
+/** The secret's live data (the latest version, or `version`), or null when there is none. */
+function readLatest(vault: VaultClient, t: KvTarget, version?: number): Promise<kv.KvSecret | null> {
+  return t.info.kvVersion === 2 ? kv.readV2(vault, t, version) : kv.readV1(vault, t);
 }
 
 /** Explains a missing KV v2 secret: never written, or deleted/destroyed (and how to get it back). */
 async function missing(vault: VaultClient, t: KvTarget, version?: number): Promise<ToolError> {
   const mountArg = `mount="${t.mount.display}"`;
   if (t.info.kvVersion === 2) {
-    const meta = await vault.read<{ current_version?: number; versions?: Record<string, KvMetadata> }>(apiPath(t.mount, "metadata", t.path));
-    const v = version ?? meta?.data?.current_version;
-    const state = v !== undefined ? meta?.data?.versions?.[String(v)] : undefined;
+    const meta = await kv.readMetadataV2(vault, t);
+    const v = version ?? meta?.current_version;
+    const state = v !== undefined ? meta?.versions[String(v)] : undefined;
     if (state?.destroyed) return new ToolError(`Version ${v} of ${t.where} was destroyed and cannot be recovered. Read another version, or write a new one.`);
     if (state?.deletion_time) {
       return new ToolError(
@@ -76,8 +61,8 @@ async function missing(vault: VaultClient, t: KvTarget, version?: number): Promi
           "or read an earlier version with the version argument.",
       );
     }
-    if (version !== undefined && meta?.data) {
-      return new ToolError(`${t.where} has no version ${version} (current version is ${meta.data.current_version}).`);
+    if (version !== undefined && meta) {
+      return new ToolError(`${t.where} has no version ${version} (current version is ${meta.current_version}).`);
     }
   }
   return new ToolError(
@@ -97,6 +82,36 @@ function show(value: unknown): string {
 function noSuchKey(t: KvTarget, key: string, data: Record<string, unknown>): ToolError {
   const keys = Object.keys(data);
   return new ToolError(`The secret ${t.where} has no key "${key}". Its keys are: ${keys.length > 0 ? keys.join(", ") : "(none)"}.`);
+}
+
+function readCall(t: KvTarget): string {
+  return `read_secret(mount="${t.mount.display}", path="${t.path.display}")`;
+}
+
+/** Where to keep secrets that several writers change: a KV v2 mount next to this one. */
+function kv2Advice(t: KvTarget): string {
+  return `use a KV v2 mount, which merges safely under Vault's own lock: create_mount(path="${t.mount.display}-v2", type="kv-v2")`;
+}
+
+const OPERATOR_NOTE = "(An operator running exactly one server replica can allow it with MCP_KV1_MERGE=local.)";
+
+/** KV v1 merges are refused unless the operator said this is the only replica. */
+function kv1MergeRefused(t: KvTarget): ToolError {
+  return new ToolError(
+    `KV v1 has no check-and-set, so merging keys into ${t.where} cannot be made safe with more than one server replica: ` +
+      "another replica writing this secret at the same moment could silently drop the keys given here. Nothing was written. " +
+      "Either pass replace=true to write exactly these keys as the whole secret (keys it holds now and not given here are removed), " +
+      `or ${kv2Advice(t)}. ${OPERATOR_NOTE}`,
+  );
+}
+
+function kv1KeyDeleteRefused(t: KvTarget): ToolError {
+  return new ToolError(
+    `KV v1 has no check-and-set, so removing one key from ${t.where} cannot be made safe with more than one server replica: ` +
+      "it means writing the other keys back, and another replica's write in between would be lost or the key written back. Nothing was changed. " +
+      `Either read it with ${readCall(t)} and write the keys to keep with write_secret(mount="${t.mount.display}", path="${t.path.display}", data={...}, replace=true), ` +
+      `delete the whole secret with delete_secret(mount="${t.mount.display}", path="${t.path.display}") (no key), or ${kv2Advice(t)}. ${OPERATOR_NOTE}`,
+  );
 }
 
 const VersionInfo = {
@@ -134,8 +149,8 @@ export const readSecret = defineTool({
     if (!found) throw await missing(ctx.vault, t, args.version);
     let data = found.data;
     if (args.key !== undefined) {
-      if (!(args.key in data)) throw noSuchKey(t, args.key, data);
-      data = { [args.key]: data[args.key] };
+      if (!kv.hasKey(data, args.key)) throw noSuchKey(t, args.key, data);
+      data = kv.withKey({}, args.key, data[args.key]);
     }
     const meta = found.metadata;
     const header = meta?.version !== undefined ? `Secret at ${t.where} (version ${meta.version}, created ${meta.created_time}):` : `Secret at ${t.where}:`;
@@ -154,56 +169,37 @@ export const readSecret = defineTool({
   },
 });
 
-/** Per-secret queue for KV v1, which has no check-and-set: serialises this replica's read-merge-writes. */
-const v1Locks = new Map<string, Promise<unknown>>();
-async function withV1Lock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = v1Locks.get(key) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  v1Locks.set(key, tail);
+function keptChanging(t: KvTarget, doing: string): ToolError {
+  return new ToolError(`${t.where} kept changing while ${doing} (${kv.CAS_RETRIES} attempts); nothing was written. Retry the call.`);
+}
+
+/** Merges `changes` into a KV v2 secret; with cas, once and only against that version. */
+async function mergeV2(vault: VaultClient, t: KvTarget, changes: Record<string, unknown>, cas?: number): Promise<{ version?: number; created: boolean }> {
+  if (cas === 0) return { version: (await kv.putV2(vault, t, changes, 0)) ?? 1, created: true };
+  if (cas === undefined) {
+    const result = await kv.mergeV2(vault, t, changes);
+    if (result === kv.AGAIN) throw keptChanging(t, "writing it");
+    return result;
+  }
   try {
-    return await run;
-  } finally {
-    if (v1Locks.get(key) === tail) v1Locks.delete(key);
+    return { version: await kv.patchV2(vault, t, changes, cas), created: false };
+  } catch (err) {
+    if (err instanceof VaultError && err.isNotFound) throw new ToolError(`No live secret exists at ${t.where}, so cas=${cas} cannot match. Use cas=0 to create it.`);
+    throw err;
   }
 }
 
-/** Merges `changes` into a KV v2 secret with JSON merge patch (null removes a key), creating it when absent. */
-async function mergeV2(vault: VaultClient, t: KvTarget, changes: Record<string, unknown>, cas?: number): Promise<{ version: number; created: boolean }> {
-  const dataPath = apiPath(t.mount, "data", t.path);
-  if (cas === 0) {
-    const res = await vault.write<{ version: number }>(dataPath, { data: changes, options: { cas: 0 } });
-    return { version: res.data?.version ?? 1, created: true };
-  }
-  for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-    try {
-      // Vault applies the patch under its per-key lock, so concurrent writers of different keys all keep theirs.
-      const res = await vault.patch<{ version: number }>(dataPath, { data: changes, ...(cas !== undefined ? { options: { cas } } : {}) });
-      return { version: res.data?.version ?? 0, created: false };
-    } catch (err) {
-      if (!(err instanceof VaultError && err.isNotFound)) throw err;
-    }
-    if (cas !== undefined) throw new ToolError(`No live secret exists at ${t.where}, so cas=${cas} cannot match. Use cas=0 to create it.`);
-    // Nothing to patch: create it, guarded so a concurrent creator is not overwritten (then patch again).
-    const meta = await vault.read<{ current_version?: number; versions?: Record<string, KvMetadata> }>(apiPath(t.mount, "metadata", t.path));
-    const current = meta?.data?.current_version ?? 0;
-    const latest = meta?.data?.versions?.[String(current)];
-    // Someone created it since our PATCH: patch theirs rather than write over it.
-    if (current > 0 && latest && !latest.deletion_time && !latest.destroyed) continue;
-    try {
-      const res = await vault.write<{ version: number }>(dataPath, { data: changes, options: { cas: current } });
-      return { version: res.data?.version ?? current + 1, created: true };
-    } catch (err) {
-      if (!(err instanceof VaultError && err.isCasMismatch)) throw err;
-    }
-  }
-  throw new ToolError(`${t.where} kept changing while writing it (${CAS_RETRIES} attempts). Retry the call.`);
+async function replace(vault: VaultClient, t: KvTarget, data: Record<string, unknown>, cas?: number): Promise<kv.Replaced> {
+  if (t.info.kvVersion === 1) return kv.replaceV1(vault, t, data);
+  const result = await kv.replaceV2(vault, t, data, cas);
+  if (result === kv.AGAIN) throw keptChanging(t, "replacing it");
+  return result;
 }
 
 function casMismatch(t: KvTarget, cas: number): ToolError {
   return new ToolError(
     `Check-and-set failed: cas=${cas} does not match the current version of ${t.where}. Nothing was written. ` +
-      `Read it with read_secret(mount="${t.mount.display}", path="${t.path.display}") and retry with its version.`,
+      `Read it with ${readCall(t)} and retry with its version.`,
   );
 }
 
@@ -213,7 +209,8 @@ export const writeSecret = defineTool({
   description:
     "Stores keys in a secret on a KV mount (v1 or v2). Give one key and value, or several keys in data. " +
     "The keys given are merged into the secret: other keys it already holds are kept. On KV v2 each write makes a new version; " +
-    "cas makes it conditional (0 = only if the secret does not exist yet, N = only if the current version is N).",
+    "cas makes it conditional (0 = only if the secret does not exist yet, N = only if the current version is N). " +
+    "replace=true writes exactly the keys given as the whole secret instead. KV v1 cannot merge safely (no check-and-set): use replace=true there.",
   input: Type.Object({
     mount: MountArg,
     path: PathArg,
@@ -221,6 +218,11 @@ export const writeSecret = defineTool({
     value: Type.Optional(JsonValue),
     data: Type.Optional(Type.Record(Type.String({ minLength: 1 }), JsonValue, { description: 'Several keys at once, e.g. {"username": "app", "password": "..."}' })),
     cas: Type.Optional(Type.Integer({ minimum: 0, description: "KV v2 check-and-set: 0 writes only if the secret does not exist; N only if its current version is N" })),
+    replace: Type.Optional(
+      Type.Boolean({
+        description: "Write exactly these keys as the whole secret, removing the others it holds (KV v2: as a new version, the old one is kept). Needed on KV v1",
+      }),
+    ),
   }),
   output: Type.Object({
     mount: Type.String(),
@@ -228,43 +230,57 @@ export const writeSecret = defineTool({
     keys_written: Type.Array(Type.String()),
     created: Type.Boolean(),
     version: Type.Optional(Type.Integer()),
+    replaced: Type.Optional(Type.Boolean()),
+    keys_removed: Type.Optional(Type.Array(Type.String())),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async run(args, ctx) {
-    const changes: Record<string, unknown> = { ...(args.data ?? {}) };
+    // Spread and withKey copy own properties only, so "__proto__" is a key like any other, never the prototype.
+    let changes: Record<string, unknown> = { ...(args.data ?? {}) };
     if (args.key !== undefined || args.value !== undefined) {
       if (args.key === undefined) throw new ToolError('Invalid arguments for write_secret: "value" was given without "key"; name the key to store it under.');
       if (args.value === undefined) throw new ToolError(`Invalid arguments for write_secret: "key" was given without "value"; give the value to store at "${args.key}".`);
-      if (args.key in changes) throw new ToolError(`Invalid arguments for write_secret: key "${args.key}" is given both as key and in data; give it once.`);
-      changes[args.key] = args.value;
+      if (kv.hasKey(changes, args.key)) throw new ToolError(`Invalid arguments for write_secret: key "${args.key}" is given both as key and in data; give it once.`);
+      changes = kv.withKey(changes, args.key, args.value);
     }
-    if (Object.keys(changes).length === 0) {
+    const keys = Object.keys(changes);
+    if (keys.length === 0) {
       throw new ToolError('Invalid arguments for write_secret: nothing to write. Give key and value (key="password", value="...") or data={"password": "..."}.');
     }
     const t = await target(ctx, args.mount, args.path);
-    let version: number | undefined;
-    let created: boolean;
-    if (t.info.kvVersion === 2) {
-      try {
-        ({ version, created } = await mergeV2(ctx.vault, t, changes, args.cas));
-      } catch (err) {
-        if (err instanceof VaultError && err.isCasMismatch && args.cas !== undefined) throw casMismatch(t, args.cas);
-        throw err;
+    const v1 = t.info.kvVersion === 1;
+    if (v1 && args.cas !== undefined) throw new ToolError(`Invalid argument "cas": ${t.mount.display}/ is a KV v1 mount, which has no check-and-set; omit cas.`);
+    const base = { mount: t.mount.display, path: t.path.display, keys_written: keys };
+    try {
+      if (args.replace) {
+        const r = await replace(ctx.vault, t, changes, args.cas);
+        const removed = r.removed.length === 0 ? "" : `\nKeys removed (${r.previous !== undefined ? `still in version ${r.previous}` : "held just before the write"}): ${r.removed.join(", ")}`;
+        return {
+          text:
+            `Replaced the whole secret at ${t.where}${r.version !== undefined ? ` with version ${r.version}` : ""}${r.created ? " (it did not exist before)" : ""}; ` +
+            `it now holds exactly: ${keys.join(", ")}${removed}\nYou can retrieve it with: ${readCall(t)}`,
+          structured: { ...base, created: r.created, ...(r.version !== undefined ? { version: r.version } : {}), replaced: true, keys_removed: r.removed },
+        };
       }
-    } else {
-      if (args.cas !== undefined) throw new ToolError(`Invalid argument "cas": ${t.mount.display}/ is a KV v1 mount, which has no check-and-set; omit cas.`);
-      created = await withV1Lock(t.where, async () => {
-        const current = await readLatest(ctx.vault, t);
-        await ctx.vault.write(apiPath(t.mount, t.path), { ...(current?.data ?? {}), ...changes });
-        return current === null;
-      });
+      let version: number | undefined;
+      let created: boolean;
+      if (!v1) ({ version, created } = await mergeV2(ctx.vault, t, changes, args.cas));
+      else if (kv1Merge(ctx) === "refuse") throw kv1MergeRefused(t);
+      else {
+        created = await kv.withV1Lock(t, async () => {
+          const current = await kv.readV1(ctx.vault, t);
+          await kv.putV1(ctx.vault, t, { ...(current?.data ?? {}), ...changes });
+          return current === null;
+        });
+      }
+      return {
+        text: `Secret stored successfully at ${t.where}\n${version !== undefined ? `Version: ${version}\n` : ""}Keys written: ${keys.join(", ")}\nYou can retrieve it with: ${readCall(t)}`,
+        structured: { ...base, created, ...(version !== undefined ? { version } : {}) },
+      };
+    } catch (err) {
+      if (err instanceof VaultError && err.isCasMismatch && args.cas !== undefined) throw casMismatch(t, args.cas);
+      throw err;
     }
-    const keys = Object.keys(changes);
-    const read = `read_secret(mount="${t.mount.display}", path="${t.path.display}")`;
-    return {
-      text: `Secret stored successfully at ${t.where}\n${version !== undefined ? `Version: ${version}\n` : ""}Keys written: ${keys.join(", ")}\nYou can retrieve it with: ${read}`,
-      structured: { mount: t.mount.display, path: t.path.display, keys_written: keys, created, ...(version !== undefined ? { version } : {}) },
-    };
   },
 });
 
@@ -280,9 +296,7 @@ export const listSecrets = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
     const t = await target(ctx, args.mount, args.path, true);
-    const listPath = t.info.kvVersion === 2 ? apiPath(t.mount, "metadata", t.path) : apiPath(t.mount, t.path);
-    // A trailing slash asks Vault for the folder's children.
-    const { keys } = await ctx.vault.list(`${listPath}/`);
+    const { keys } = await ctx.vault.list(kv.listPath(t, t.info.kvVersion as 1 | 2));
     const folder = t.path.display ? `${t.where}/` : t.where;
     if (keys.length === 0) {
       return {
@@ -298,12 +312,45 @@ export const listSecrets = defineTool({
   },
 });
 
+/** KV v2: soft-deletes exactly the latest version it read, then reads the metadata to say what is live now. */
+async function deleteLatestV2(vault: VaultClient, t: KvTarget) {
+  const current = await kv.readV2(vault, t);
+  if (!current) throw await missing(vault, t);
+  const v = current.metadata?.version;
+  if (v === undefined) throw new ToolError(`Vault's answer for ${t.where} named no version, so nothing was deleted. Retry the call.`);
+  await kv.deleteVersionsV2(vault, t, [v]);
+  let text = `Deleted version ${v} of ${t.where} (soft delete). It can be recovered with \`vault kv undelete -versions=${v} ${t.where}\`.`;
+  let newer: number | undefined;
+  try {
+    const meta = await kv.readMetadataV2(vault, t);
+    const state = meta?.versions[String(v)];
+    if (state && !state.deletion_time && !state.destroyed) {
+      throw new ToolError(
+        `Vault answered the request to delete version ${v} of ${t.where}, but its metadata shows version ${v} is not deleted ` +
+          `(undeleted since, or the delete was not applied). Check with ${readCall(t)} before retrying.`,
+      );
+    }
+    const latest = meta?.current_version ?? v;
+    // A writer may have made a newer version between our read and the delete: the secret then still reads as live.
+    if (latest > v && kv.isLive(meta?.versions[String(latest)])) {
+      newer = latest;
+      text +=
+        `\nA newer version ${latest} was written meanwhile and is not deleted: ${t.where} still has live data. ` +
+        `Call delete_secret again to delete it too, or ${readCall(t)} to see it.`;
+    }
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    text += `\nWhether a newer version was written meanwhile could not be checked (${err.message}); ${readCall(t)} shows what is live now.`;
+  }
+  return { text, version: v, newer };
+}
+
 export const deleteSecret = defineTool({
   name: "delete_secret",
   title: "Delete a secret or one of its keys",
   description:
     "Without key: deletes the secret (KV v2: soft-deletes its latest version, which can be undeleted; KV v1: removes it for good). " +
-    "With key: removes only that key, keeping the others (KV v2: as a new version).",
+    "With key: removes only that key, keeping the others (KV v2: as a new version; KV v1 cannot do this safely with several server replicas).",
   input: Type.Object({
     mount: MountArg,
     path: PathArg,
@@ -314,6 +361,7 @@ export const deleteSecret = defineTool({
     path: Type.String(),
     deleted_key: Type.Optional(Type.String()),
     version: Type.Optional(Type.Integer()),
+    newer_version: Type.Optional(Type.Integer({ description: "KV v2: a version written while deleting, still live" })),
     recoverable: Type.Boolean(),
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
@@ -321,45 +369,39 @@ export const deleteSecret = defineTool({
     const t = await target(ctx, args.mount, args.path);
     const base = { mount: t.mount.display, path: t.path.display };
     if (args.key === undefined) {
-      const current = await readLatest(ctx.vault, t);
-      if (!current) throw await missing(ctx.vault, t);
       if (t.info.kvVersion === 2) {
-        await ctx.vault.delete(apiPath(t.mount, "data", t.path));
-        const v = current.metadata?.version;
-        return {
-          text: `Deleted version ${v} of ${t.where} (soft delete). It can be recovered with \`vault kv undelete -versions=${v} ${t.where}\`.`,
-          structured: { ...base, ...(v !== undefined ? { version: v } : {}), recoverable: true },
-        };
+        const d = await deleteLatestV2(ctx.vault, t);
+        return { text: d.text, structured: { ...base, version: d.version, ...(d.newer !== undefined ? { newer_version: d.newer } : {}), recoverable: true } };
       }
-      await ctx.vault.delete(apiPath(t.mount, t.path));
-      return { text: `Deleted ${t.where} permanently (KV v1 keeps no versions).`, structured: { ...base, recoverable: false } };
+      // In this replica's queue, so that no merge that read the secret before the delete writes it back after.
+      return kv.withV1Lock(t, async () => {
+        if (!(await kv.readV1(ctx.vault, t))) throw await missing(ctx.vault, t);
+        await kv.deleteV1(ctx.vault, t);
+        return { text: `Deleted ${t.where} permanently (KV v1 keeps no versions).`, structured: { ...base, recoverable: false } };
+      });
     }
     const key = args.key;
     if (t.info.kvVersion === 2) {
-      for (let attempt = 0; attempt < CAS_RETRIES; attempt++) {
-        const current = await readLatest(ctx.vault, t);
+      const result = await kv.untilCasHolds(async () => {
+        const current = await kv.readV2(ctx.vault, t);
         if (!current) throw await missing(ctx.vault, t);
-        if (!(key in current.data)) throw noSuchKey(t, key, current.data);
+        if (!kv.hasKey(current.data, key)) throw noSuchKey(t, key, current.data);
         const cas = current.metadata?.version;
-        try {
-          const res = await ctx.vault.patch<{ version: number }>(apiPath(t.mount, "data", t.path), { data: { [key]: null }, options: { cas } });
-          const v = res.data?.version;
-          return {
-            text: `Removed key "${key}" from ${t.where}; the other keys are kept.\nVersion: ${v} (version ${cas} still holds the old value)`,
-            structured: { ...base, deleted_key: key, ...(v !== undefined ? { version: v } : {}), recoverable: true },
-          };
-        } catch (err) {
-          if (!(err instanceof VaultError && err.isCasMismatch)) throw err;
-        }
-      }
-      throw new ToolError(`${t.where} kept changing while removing "${key}" (${CAS_RETRIES} attempts). Retry the call.`);
+        return { cas, version: await kv.patchV2(ctx.vault, t, kv.withKey({}, key, null), cas) };
+      });
+      if (result === kv.AGAIN) throw new ToolError(`${t.where} kept changing while removing "${key}" (${kv.CAS_RETRIES} attempts); nothing was removed. Retry the call.`);
+      const v = result.version;
+      return {
+        text: `Removed key "${key}" from ${t.where}; the other keys are kept.\nVersion: ${v} (version ${result.cas} still holds the old value)`,
+        structured: { ...base, deleted_key: key, ...(v !== undefined ? { version: v } : {}), recoverable: true },
+      };
     }
-    return withV1Lock(t.where, async () => {
-      const current = await readLatest(ctx.vault, t);
+    if (kv1Merge(ctx) === "refuse") throw kv1KeyDeleteRefused(t);
+    return kv.withV1Lock(t, async () => {
+      const current = await kv.readV1(ctx.vault, t);
       if (!current) throw await missing(ctx.vault, t);
-      if (!(key in current.data)) throw noSuchKey(t, key, current.data);
-      const { [key]: _removed, ...rest } = current.data;
-      await ctx.vault.write(apiPath(t.mount, t.path), rest);
+      if (!kv.hasKey(current.data, key)) throw noSuchKey(t, key, current.data);
+      await kv.putV1(ctx.vault, t, kv.withoutKey(current.data, key));
       return {
         text: `Removed key "${key}" from ${t.where} permanently (KV v1); the other keys are kept.`,
         structured: { ...base, deleted_key: key, recoverable: false },

@@ -1,7 +1,19 @@
 // KV tools end to end through the SDK Client over HTTP, against the real dev Vault, on v1 and v2 mounts.
 import { beforeAll, describe, expect, it } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { call, connectClient, ok, text, unique, vaultApi } from "../support/mcp.ts";
+import { call, connectClient, ok, testServer, text, unique, vaultApi, type TestServer } from "../support/mcp.ts";
+
+/** A server whose operator chose MCP_KV1_MERGE=local: KV v1 merges allowed, serialised in this process only. */
+function localMergeServer(): TestServer {
+  const server = testServer({ MCP_KV1_MERGE: "local" });
+  const context = server.runtime.context as { settings?: { kv1Merge?: string } };
+  // Until the config carries MCP_KV1_MERGE into the tool context, set what it would set.
+  if (context.settings?.kv1Merge !== "local") context.settings = { ...context.settings, kv1Merge: "local" };
+  return server;
+}
+
+// Names every plain object inherits: a lookup with `in` or `obj[key]` finds them in any secret.
+const PROTOTYPE_NAMES = ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"];
 
 let client: Client;
 let v2: string;
@@ -147,30 +159,189 @@ describe("delete_secret", () => {
   });
 });
 
-describe("KV v1", () => {
+describe("KV v1 with MCP_KV1_MERGE=local (one replica: merges serialised in this process)", () => {
+  let local: Client;
+  beforeAll(async () => {
+    local = await connectClient(localMergeServer());
+  });
+
   it("writes, merges, reads, lists and deletes without versions", async () => {
-    const w = await ok(client, "write_secret", { mount: v1, path: "app/cfg", key: "a", value: "1" });
+    const w = await ok(local, "write_secret", { mount: v1, path: "app/cfg", key: "a", value: "1" });
     expect(text(w)).not.toContain("Version:");
     expect(w.structuredContent).toEqual({ mount: v1, path: "app/cfg", keys_written: ["a"], created: true });
-    await ok(client, "write_secret", { mount: v1, path: "app/cfg", key: "b", value: "2" });
-    const r = await ok(client, "read_secret", { mount: v1, path: "app/cfg" });
+    await ok(local, "write_secret", { mount: v1, path: "app/cfg", key: "b", value: "2" });
+    const r = await ok(local, "read_secret", { mount: v1, path: "app/cfg" });
     expect(r.structuredContent).toEqual({ mount: v1, path: "app/cfg", data: { a: "1", b: "2" }, kv_version: 1 });
-    expect((await ok(client, "list_secrets", { mount: v1, path: "app" })).structuredContent?.keys).toEqual(["cfg"]);
-    await ok(client, "delete_secret", { mount: v1, path: "app/cfg", key: "a" });
-    expect((await ok(client, "read_secret", { mount: v1, path: "app/cfg" })).structuredContent?.data).toEqual({ b: "2" });
-    const d = await ok(client, "delete_secret", { mount: v1, path: "app/cfg" });
+    expect((await ok(local, "list_secrets", { mount: v1, path: "app" })).structuredContent?.keys).toEqual(["cfg"]);
+    await ok(local, "delete_secret", { mount: v1, path: "app/cfg", key: "a" });
+    expect((await ok(local, "read_secret", { mount: v1, path: "app/cfg" })).structuredContent?.data).toEqual({ b: "2" });
+    const d = await ok(local, "delete_secret", { mount: v1, path: "app/cfg" });
     expect(d.structuredContent?.recoverable).toBe(false);
-    expect((await call(client, "read_secret", { mount: v1, path: "app/cfg" })).isError).toBe(true);
+    expect((await call(local, "read_secret", { mount: v1, path: "app/cfg" })).isError).toBe(true);
   });
 
   it("loses no key under concurrent writes from this replica", async () => {
-    await Promise.all(Array.from({ length: 8 }, (_, i) => ok(client, "write_secret", { mount: v1, path: "race", key: `k${i}`, value: "v" })));
-    expect(Object.keys((await ok(client, "read_secret", { mount: v1, path: "race" })).structuredContent?.data)).toHaveLength(8);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => ok(local, "write_secret", { mount: v1, path: "race", key: `k${i}`, value: "v" })));
+    expect(Object.keys((await ok(local, "read_secret", { mount: v1, path: "race" })).structuredContent?.data)).toHaveLength(8);
   });
 
+  for (const name of PROTOTYPE_NAMES) {
+    it(`delete_secret(key="${name}") on KV v1 refuses a secret without it and writes nothing`, async () => {
+      await vaultApi("POST", `${v1}/proto/local-${name}`, { a: "1" });
+      const r = await call(local, "delete_secret", { mount: v1, path: `proto/local-${name}`, key: name });
+      expect(text(r)).toContain(`has no key "${name}"`);
+      expect((await vaultApi("GET", `${v1}/proto/local-${name}`)).json.data).toEqual({ a: "1" });
+    });
+  }
+
   it("refuses version and cas, which v1 does not have", async () => {
-    expect(text(await call(client, "read_secret", { mount: v1, path: "race", version: 1 }))).toContain("KV v1 mount, which keeps no versions");
-    expect(text(await call(client, "write_secret", { mount: v1, path: "race", key: "a", value: "b", cas: 0 }))).toContain("has no check-and-set");
+    expect(text(await call(local, "read_secret", { mount: v1, path: "race", version: 1 }))).toContain("KV v1 mount, which keeps no versions");
+    expect(text(await call(local, "write_secret", { mount: v1, path: "race", key: "a", value: "b", cas: 0 }))).toContain("has no check-and-set");
+  });
+});
+
+describe("KV v1 by default (any number of replicas: no merge without check-and-set)", () => {
+  const v1Data = async (path: string) => (await vaultApi("GET", `${v1}/${path}`)).json?.data ?? null;
+
+  it("refuses to merge keys into a KV v1 secret, says why and names KV v2, and writes nothing", async () => {
+    await vaultApi("POST", `${v1}/refuse/merge`, { a: "1" });
+    const r = await call(client, "write_secret", { mount: v1, path: "refuse/merge", key: "b", value: "2" });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain(`KV v1 has no check-and-set, so merging keys into ${v1}/refuse/merge cannot be made safe with more than one server replica`);
+    expect(text(r)).toContain("Nothing was written.");
+    expect(text(r)).toContain("replace=true");
+    expect(text(r)).toContain('type="kv-v2"');
+    expect(await v1Data("refuse/merge")).toEqual({ a: "1" });
+  });
+
+  it("refuses to create a KV v1 secret by merging too, since two creators race the same way", async () => {
+    const r = await call(client, "write_secret", { mount: v1, path: "refuse/new", data: { a: "1" } });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain("no check-and-set");
+    expect(await v1Data("refuse/new")).toBeNull();
+  });
+
+  it("with replace=true writes exactly the given keys as the whole secret, and names the keys it removed", async () => {
+    await vaultApi("POST", `${v1}/replace/cfg`, { a: "1", b: "2" });
+    const r = await ok(client, "write_secret", { mount: v1, path: "replace/cfg", data: { b: "3", c: "4" }, replace: true });
+    expect(text(r)).toBe(
+      `Replaced the whole secret at ${v1}/replace/cfg; it now holds exactly: b, c\nKeys removed (held just before the write): a\nYou can retrieve it with: read_secret(mount="${v1}", path="replace/cfg")`,
+    );
+    expect(r.structuredContent).toEqual({ mount: v1, path: "replace/cfg", keys_written: ["b", "c"], created: false, replaced: true, keys_removed: ["a"] });
+    expect(await v1Data("replace/cfg")).toEqual({ b: "3", c: "4" });
+  });
+
+  it("with replace=true creates a KV v1 secret", async () => {
+    const r = await ok(client, "write_secret", { mount: v1, path: "replace/new", key: "a", value: "1", replace: true });
+    expect(r.structuredContent).toMatchObject({ created: true, replaced: true, keys_removed: [] });
+    expect(await v1Data("replace/new")).toEqual({ a: "1" });
+  });
+
+  it("refuses to remove one key from a KV v1 secret, names the safe ways, and changes nothing", async () => {
+    await vaultApi("POST", `${v1}/refuse/keydel`, { a: "1", b: "2" });
+    const r = await call(client, "delete_secret", { mount: v1, path: "refuse/keydel", key: "a" });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain(`KV v1 has no check-and-set, so removing one key from ${v1}/refuse/keydel cannot be made safe with more than one server replica`);
+    expect(text(r)).toContain("Nothing was changed.");
+    expect(text(r)).toContain("replace=true");
+    expect(text(r)).toContain('type="kv-v2"');
+    expect(await v1Data("refuse/keydel")).toEqual({ a: "1", b: "2" });
+  });
+
+  it("deletes a whole KV v1 secret, which is one request and safe", async () => {
+    await vaultApi("POST", `${v1}/refuse/whole`, { a: "1" });
+    const d = await ok(client, "delete_secret", { mount: v1, path: "refuse/whole" });
+    expect(text(d)).toBe(`Deleted ${v1}/refuse/whole permanently (KV v1 keeps no versions).`);
+    expect(await v1Data("refuse/whole")).toBeNull();
+  });
+
+  it("reads KV v1 secrets and their keys as before", async () => {
+    await vaultApi("POST", `${v1}/refuse/read`, { a: "1" });
+    expect((await ok(client, "read_secret", { mount: v1, path: "refuse/read", key: "a" })).structuredContent?.data).toEqual({ a: "1" });
+  });
+});
+
+describe("write_secret with replace=true on KV v2", () => {
+  it("writes exactly the given keys as a new version, names the keys it removed, and keeps the old version", async () => {
+    await ok(client, "write_secret", { mount: v2, path: "replace/v2", data: { a: "1", b: "2" } });
+    const r = await ok(client, "write_secret", { mount: v2, path: "replace/v2", data: { b: "3" }, replace: true });
+    expect(r.structuredContent).toEqual({ mount: v2, path: "replace/v2", keys_written: ["b"], created: false, version: 2, replaced: true, keys_removed: ["a"] });
+    expect(text(r)).toContain(`Replaced the whole secret at ${v2}/replace/v2 with version 2; it now holds exactly: b\nKeys removed (still in version 1): a`);
+    expect((await vaultApi("GET", `${v2}/data/replace/v2`)).json.data.data).toEqual({ b: "3" });
+    expect((await vaultApi("GET", `${v2}/data/replace/v2?version=1`)).json.data.data).toEqual({ a: "1", b: "2" });
+  });
+
+  it("honours cas with replace", async () => {
+    const bad = await call(client, "write_secret", { mount: v2, path: "replace/v2", key: "z", value: "1", replace: true, cas: 1 });
+    expect(text(bad)).toContain("Check-and-set failed: cas=1");
+    expect((await vaultApi("GET", `${v2}/data/replace/v2`)).json.data.data).toEqual({ b: "3" });
+    const good = await ok(client, "write_secret", { mount: v2, path: "replace/v2", key: "z", value: "1", replace: true, cas: 2 });
+    expect(good.structuredContent).toMatchObject({ version: 3, keys_removed: ["b"] });
+  });
+
+  it("creates a secret with replace, after its latest version was deleted too", async () => {
+    const r = await ok(client, "write_secret", { mount: v2, path: "replace/fresh", key: "a", value: "1", replace: true });
+    expect(r.structuredContent).toMatchObject({ created: true, version: 1, keys_removed: [] });
+    await ok(client, "delete_secret", { mount: v2, path: "replace/fresh" });
+    const again = await ok(client, "write_secret", { mount: v2, path: "replace/fresh", key: "b", value: "2", replace: true });
+    expect(again.structuredContent).toMatchObject({ version: 2, keys_removed: [] });
+    expect((await vaultApi("GET", `${v2}/data/replace/fresh`)).json.data.data).toEqual({ b: "2" });
+  });
+});
+
+describe("key names that Object.prototype also has", () => {
+  /** `{ [name]: value }` parsed from JSON, so even "__proto__" is a real own key (a literal would set the prototype). */
+  const dataOf = (name: string, value: string) => JSON.parse(JSON.stringify({ [name]: value, other: "o" })) as Record<string, string>;
+
+  for (const name of PROTOTYPE_NAMES) {
+    it(`read_secret(key="${name}") says a secret without it has no such key (KV v2 and v1)`, async () => {
+      await vaultApi("POST", `${v2}/data/proto/read`, { data: { a: "1" } });
+      await vaultApi("POST", `${v1}/proto/read`, { a: "1" });
+      for (const mount of [v2, v1]) {
+        const r = await call(client, "read_secret", { mount, path: "proto/read", key: name });
+        expect(r.isError).toBe(true);
+        expect(text(r)).toContain(`has no key "${name}". Its keys are: a.`);
+      }
+    });
+
+    it(`delete_secret(key="${name}") refuses a secret without it and writes no new version`, async () => {
+      await vaultApi("POST", `${v2}/data/proto/del-${name}`, { data: { a: "1" } });
+      const r = await call(client, "delete_secret", { mount: v2, path: `proto/del-${name}`, key: name });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toContain(`has no key "${name}"`);
+      expect((await vaultApi("GET", `${v2}/metadata/proto/del-${name}`)).json.data.current_version).toBe(1);
+    });
+
+    it(`write_secret stores "${name}" as a real key, as key and in data, and read_secret and delete_secret find it`, async () => {
+      const path = `proto/write-${name}`;
+      const w = await ok(client, "write_secret", { mount: v2, path, key: name, value: "k" });
+      expect(w.structuredContent?.keys_written).toEqual([name]);
+      expect(Object.hasOwn((await vaultApi("GET", `${v2}/data/${path}`)).json.data.data, name)).toBe(true);
+      const w2 = await ok(client, "write_secret", { mount: v2, path: `${path}-data`, data: dataOf(name, "d") });
+      expect(w2.structuredContent?.keys_written).toEqual([name, "other"]);
+      const stored = (await vaultApi("GET", `${v2}/data/${path}-data`)).json.data.data;
+      expect(Object.hasOwn(stored, name) && stored[name]).toBe("d");
+      const r = await ok(client, "read_secret", { mount: v2, path: `${path}-data`, key: name });
+      expect(Object.hasOwn(r.structuredContent?.data, name) && r.structuredContent?.data[name]).toBe("d");
+      await ok(client, "delete_secret", { mount: v2, path: `${path}-data`, key: name });
+      expect(Object.keys((await vaultApi("GET", `${v2}/data/${path}-data`)).json.data.data)).toEqual(["other"]);
+    });
+
+    it(`write_secret(replace=true) stores "${name}" as a real key on KV v1`, async () => {
+      const path = `proto/v1-${name}`;
+      await ok(client, "write_secret", { mount: v1, path, data: dataOf(name, "d"), replace: true });
+      const stored = (await vaultApi("GET", `${v1}/${path}`)).json.data;
+      expect(Object.keys(stored).sort()).toEqual([name, "other"].sort());
+      expect((await ok(client, "read_secret", { mount: v1, path, key: name })).structuredContent?.data[name]).toBe("d");
+    });
+  }
+
+  it("write_secret refuses a key given both as key and in data only when data really holds it", async () => {
+    const r = await call(client, "write_secret", { mount: v2, path: "proto/both", key: "toString", value: "1", data: { a: "2" } });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent?.keys_written).toEqual(["a", "toString"]);
+    const both = await call(client, "write_secret", { mount: v2, path: "proto/both", key: "__proto__", value: "1", data: dataOf("__proto__", "2") });
+    expect(text(both)).toContain('key "__proto__" is given both as key and in data');
   });
 });
 

@@ -92,7 +92,7 @@ describe("delete_mount", () => {
     await ok(client, "write_secret", { mount: path, path: "a", key: "k", value: "v" });
     await ok(client, "delete_mount", { path });
     await ok(client, "create_mount", { path, type: "kv-v1" });
-    const w = await ok(client, "write_secret", { mount: path, path: "a", key: "k", value: "v" });
+    const w = await ok(client, "write_secret", { mount: path, path: "a", key: "k", value: "v", replace: true });
     expect(w.structuredContent?.version).toBeUndefined();
     expect((await vaultApi("GET", `${path}/a`)).json.data).toEqual({ k: "v" });
   });
