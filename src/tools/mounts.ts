@@ -164,11 +164,38 @@ export const listMounts = defineTool({
   },
 });
 
+/** GET sys/mounts/<path>: the mount there, or the one enclosing it (Vault resolves the longest prefix), or null. */
+async function mountCovering(vault: ToolContext["vault"], path: SafePath): Promise<RawMount | null> {
+  try {
+    const res = await vault.read<RawMount>(`sys/mounts/${path.encoded}`);
+    return res?.data?.type ? res.data : null;
+  } catch (err) {
+    // Vault 1.13+ answers 400 "No secret engine mount at ..." rather than 404.
+    if (err instanceof VaultError && err.status === 400 && err.errors.some((e) => /no secret engine mount/i.test(e))) return null;
+    throw err;
+  }
+}
+
+/**
+ * The mount that `path` lies inside, when `path` is not itself a mount. Mounts never nest, so it is the shortest
+ * prefix of `path` that resolves; asking sys/mounts/<prefix> needs no right beyond what delete_mount already needs.
+ */
+async function enclosingMount(vault: ToolContext["vault"], path: SafePath): Promise<{ path: SafePath; mount: RawMount } | null> {
+  for (let n = 1; n < path.segments.length; n++) {
+    const segments = path.segments.slice(0, n);
+    const prefix = { segments, display: segments.join("/"), encoded: segments.map(encodeURIComponent).join("/") };
+    const mount = await mountCovering(vault, prefix);
+    if (mount) return { path: prefix, mount };
+  }
+  return null;
+}
+
 export const deleteMount = defineTool({
   name: "delete_mount",
   title: "Delete a secrets engine mount",
   description:
-    "Disables the secrets engine at a path. This permanently destroys every secret, key and certificate stored in it and revokes its leases.",
+    "Disables the secrets engine at a path. This permanently destroys every secret, key and certificate stored in it and revokes its leases. " +
+    "The path must be the mount itself, not a path inside it.",
   input: Type.Object({
     path: Type.String({ description: 'The mount to remove, e.g. "myapp"', minLength: 1 }),
   }),
@@ -176,18 +203,42 @@ export const deleteMount = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   async run(args, { vault, mounts }) {
     const path = manageableMount(args.path, "path");
-    // Vault answers 204 for a path with no mount, so look first to tell the model the truth.
-    const existing = await vault.read<RawMount>(`sys/mounts/${path.encoded}`).catch((err) => {
-      // Vault 1.13+ answers 400 "No secret engine mount at ..." rather than 404.
-      if (err instanceof VaultError && err.status === 400 && err.errors.some((e) => /no secret engine mount/i.test(e))) return null;
-      throw err;
-    });
-    if (!existing?.data?.type) {
+    // Vault answers 204 for a path with no mount, and for one inside a mount, so look first to tell the model the truth.
+    const existing = await mountCovering(vault, path);
+    if (!existing) {
       throw new ToolError(`No secrets engine is mounted at ${path.display}/, so nothing was deleted. Use list_mounts to see the mounts that exist.`);
     }
-    const label = typeLabel(entry(path.display, existing.data));
+    const outer = await enclosingMount(vault, path);
+    if (outer) {
+      const inner = path.segments.slice(outer.path.segments.length).join("/");
+      const e = entry(outer.path.display, outer.mount);
+      throw new ToolError(
+        `${path.display}/ is not a mount: it lies inside the ${typeLabel(e)} secrets engine mounted at ${outer.path.display}/, so nothing was deleted. ` +
+          `Only a whole mount can be deleted: delete_mount(path="${outer.path.display}") would delete ${outer.path.display}/ and everything stored in it` +
+          (e.kv_version ? `; to remove one secret use delete_secret(mount="${outer.path.display}", path="${inner}").` : "."),
+      );
+    }
+    const label = typeLabel(entry(path.display, existing));
     await vault.delete(`sys/mounts/${path.encoded}`);
     mounts.forget(path.display);
+    // A 204 alone does not prove it: read it back, and say "Deleted" only when the engine is gone.
+    let after: RawMount | null;
+    try {
+      after = await mountCovering(vault, path);
+    } catch (err) {
+      if (!(err instanceof VaultError)) throw err;
+      throw new ToolError(
+        `Vault answered the request to delete the ${label} secrets engine at ${path.display}/, but reading it back failed (${err.message}), ` +
+          "so whether it is gone is not known. Check with list_mounts before retrying.",
+      );
+    }
+    // Another engine mounted there since (a new accessor) means ours is gone.
+    if (after && !(after.accessor && existing.accessor && after.accessor !== existing.accessor)) {
+      throw new ToolError(
+        `Vault answered the request to delete ${path.display}/, but the ${label} secrets engine is still mounted there, so it was not deleted. ` +
+          "Check with list_mounts; if it persists, check Vault's logs.",
+      );
+    }
     return {
       text: `Deleted the ${label} secrets engine at ${path.display}/ and everything stored in it.`,
       structured: { path: path.display, type: label, deleted: true },

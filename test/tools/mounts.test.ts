@@ -1,7 +1,12 @@
 // Mount tools end to end against the real dev Vault.
 import { beforeAll, describe, expect, it } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { loadConfig } from "../../src/config.ts";
+import { createApp } from "../../src/http/app.ts";
+import { silentLogger } from "../../src/log.ts";
+import { buildRuntime } from "../../src/runtime.ts";
 import { call, connectClient, ok, text, unique, vaultApi } from "../support/mcp.ts";
+import { testVault } from "../support/vault.ts";
 
 let client: Client;
 beforeAll(async () => {
@@ -95,6 +100,48 @@ describe("delete_mount", () => {
     const w = await ok(client, "write_secret", { mount: path, path: "a", key: "k", value: "v", replace: true });
     expect(w.structuredContent?.version).toBeUndefined();
     expect((await vaultApi("GET", `${path}/a`)).json.data).toEqual({ k: "v" });
+  });
+
+  it("refuses a path inside a mount, names the enclosing mount, and deletes nothing", async () => {
+    const mount = unique("fx-kv2");
+    await ok(client, "create_mount", { path: mount, type: "kv-v2" });
+    await vaultApi("POST", `${mount}/data/keep`, { data: { a: "1" } });
+    const r = await call(client, "delete_mount", { path: `${mount}/not/a/mount` });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toBe(
+      `${mount}/not/a/mount/ is not a mount: it lies inside the kv-v2 secrets engine mounted at ${mount}/, so nothing was deleted. ` +
+        `Only a whole mount can be deleted: delete_mount(path="${mount}") would delete ${mount}/ and everything stored in it; ` +
+        `to remove one secret use delete_secret(mount="${mount}", path="not/a/mount").`,
+    );
+    expect((await vaultApi("GET", `sys/mounts/${mount}`)).json.data.type).toBe("kv");
+    expect((await vaultApi("GET", `${mount}/data/keep`)).json.data.data).toEqual({ a: "1" });
+  });
+
+  it("deletes a mount whose path has several segments", async () => {
+    const path = `${unique("team")}/kv`;
+    await ok(client, "create_mount", { path, type: "kv-v1" });
+    expect((await ok(client, "delete_mount", { path })).structuredContent).toEqual({ path, type: "kv-v1", deleted: true });
+    expect((await vaultApi("GET", `sys/mounts/${path}`)).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it("says 'Deleted' only when the mount is gone: a DELETE that Vault answered but did not carry out is reported", async () => {
+    const path = unique("stays");
+    await ok(client, "create_mount", { path, type: "kv-v2" });
+    const vault = testVault();
+    const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token });
+    // A proxy or a Vault that answers 204 and removes nothing.
+    const swallowing = (async (input: string | URL | Request, init?: RequestInit) =>
+      init?.method === "DELETE" ? new Response(null, { status: 204 }) : fetch(input, init)) as typeof fetch;
+    const runtime = buildRuntime(config, silentLogger, { fetch: swallowing });
+    const app = createApp({ handleMcp: runtime.handleMcp, readiness: runtime.readiness, guard: { bindHost: "127.0.0.1", allowedOrigins: [] } });
+    const hooked = await connectClient({ runtime, app, fetch: (i, init) => app.handle(i instanceof Request ? i : new Request(i.toString(), init)) });
+    const r = await call(hooked, "delete_mount", { path });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toBe(
+      `Vault answered the request to delete ${path}/, but the kv-v2 secrets engine is still mounted there, so it was not deleted. ` +
+        "Check with list_mounts; if it persists, check Vault's logs.",
+    );
+    expect((await vaultApi("GET", `sys/mounts/${path}`)).json.data.type).toBe("kv");
   });
 
   it("refuses to remove Vault's built-in mounts", async () => {
