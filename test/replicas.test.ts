@@ -11,6 +11,8 @@ import { testVault } from "./support/vault.ts";
 
 const repoRoot = resolve(import.meta.dir, "..");
 const WRITERS = 32;
+// Hundreds of tool calls through two processes on a shared 2-core machine: well above a run's usual 0.2-3 s each.
+const SLOW_MS = 20_000;
 
 interface Replica {
   url: string;
@@ -114,7 +116,7 @@ beforeAll(async () => {
   v1 = unique("rep1");
   await vaultApi("POST", `sys/mounts/${v2}`, { type: "kv", options: { version: "2" } });
   await vaultApi("POST", `sys/mounts/${v1}`, { type: "kv", options: { version: "1" } });
-});
+}, SLOW_MS);
 
 afterAll(async () => {
   await Promise.all((replicas ?? []).map((r) => r.stop()));
@@ -126,7 +128,7 @@ describe("two replicas, 32 concurrent writers of different keys to one secret", 
     expect(refused).toEqual([]);
     expect(lostOf(acked, await held(v2, "storm", 2))).toEqual([]);
     expect(acked).toHaveLength(WRITERS * 10);
-  });
+  }, SLOW_MS);
 
   it("KV v1: acknowledges no merge another replica can drop; each refusal says why and names KV v2", async () => {
     const { acked, refused } = await mergeStorm(replicas, v1, "storm");
@@ -136,7 +138,7 @@ describe("two replicas, 32 concurrent writers of different keys to one secret", 
       expect(t).toContain("KV v1 has no check-and-set");
       expect(t).toContain('type="kv-v2"');
     }
-  });
+  }, SLOW_MS);
 
   it("KV v1 with replace=true: every write is acknowledged as a whole-secret replace, and the secret is exactly one of them", async () => {
     const path = "replace-storm";
@@ -150,7 +152,7 @@ describe("two replicas, 32 concurrent writers of different keys to one secret", 
     const keys = Object.keys((await held(v1, path, 1)) ?? {}).sort();
     // No mixture: replace never merges, so the last write is all there is.
     expect(answers.map((a) => [...a.structured.keys_written].sort().join())).toContain(keys.join());
-  });
+  }, SLOW_MS);
 });
 
 describe("two replicas, deletes against writers", () => {
@@ -175,7 +177,7 @@ describe("two replicas, deletes against writers", () => {
       return !meta.versions[String(v)]?.deletion_time || (newer !== undefined && (newer <= v || newer > meta.current_version));
     });
     expect(untrue.map((d) => d.text)).toEqual([]);
-  });
+  }, SLOW_MS);
 
   it("KV v2 key deletes: no acknowledged key is lost and no deleted key comes back", async () => {
     const path = "keys";
@@ -197,7 +199,7 @@ describe("two replicas, deletes against writers", () => {
     expect({ lost: lostOf(written, data), resurrected: removed.filter((k) => data && Object.hasOwn(data, k)) }).toEqual({ lost: [], resurrected: [] });
     // Under this much contention a check-and-set loop may give up; it must then say so, and that nothing was removed.
     expect(failed.filter((t) => !/kept changing while removing .*nothing was removed/.test(t))).toEqual([]);
-  });
+  }, SLOW_MS);
 
   it("KV v1 key deletes and merges: nothing acknowledged is lost or comes back", async () => {
     const path = "keys";
@@ -215,7 +217,7 @@ describe("two replicas, deletes against writers", () => {
     });
     const data = await held(v1, path, 1);
     expect({ lost: lostOf(written, data), resurrected: removed.filter((k) => data && Object.hasOwn(data, k)) }).toEqual({ lost: [], resurrected: [] });
-  });
+  }, SLOW_MS);
 
   it("KV v1 whole deletes against replace writers: every answer is true, and the secret is gone or exactly one write", async () => {
     const path = "whole";
@@ -233,7 +235,7 @@ describe("two replicas, deletes against writers", () => {
     for (const d of deletes) expect(d.text).toMatch(d.isError ? /^No secret exists at/ : /^Deleted .* permanently/);
     const data = await held(v1, path, 1);
     if (data) expect(writes.map((w) => [...w.structured.keys_written].join())).toContain(Object.keys(data).join());
-  });
+  }, SLOW_MS);
 });
 
 // Whether the configuration carries MCP_KV1_MERGE=local into the tools; until it does, the local mode cannot be started.
@@ -253,5 +255,5 @@ describe("MCP_KV1_MERGE=local on two replicas (the danger the README warns of)",
     } finally {
       await Promise.all(local.map((r) => r.stop()));
     }
-  });
+  }, SLOW_MS);
 });

@@ -336,6 +336,15 @@ describe("key names that Object.prototype also has", () => {
     });
   }
 
+  it('stores data {"__proto__": ...} as a real key through the SDK path too (a client that accepts only SSE)', async () => {
+    const path = unique("proto-sse");
+    const body = `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_secret","arguments":{"mount":"${v2}","path":"${path}","data":{"__proto__":"x","a":"1"}}}}`;
+    const res = await testServer().fetch("http://127.0.0.1:8084/mcp", { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream" }, body });
+    expect(res.headers.get("content-type")).toStartWith("text/event-stream");
+    expect(await res.text()).toContain('"keys_written":["__proto__","a"]');
+    expect(Object.keys((await vaultApi("GET", `${v2}/data/${path}`)).json.data.data)).toEqual(["__proto__", "a"]);
+  });
+
   it("write_secret refuses a key given both as key and in data only when data really holds it", async () => {
     const r = await call(client, "write_secret", { mount: v2, path: "proto/both", key: "toString", value: "1", data: { a: "2" } });
     expect(r.isError).toBeFalsy();
