@@ -82,12 +82,19 @@ export class McpSessions {
     const refusal = this.refusal(client);
     if (refusal) return refusal;
     this.reserve(client, 1);
+    // The reservation becomes the session itself once the SDK opens it, or is given back if it does not.
+    let reserved = true;
+    const release = () => {
+      if (reserved) this.reserve(client, -1);
+      reserved = false;
+    };
     try {
       const server = createMcpServer(this.deps);
       const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => crypto.randomUUID(),
         enableJsonResponse: json,
         onsessioninitialized: (id) => {
+          release();
           this.sessions.set(id, { id, client, server, transport, lastActive: this.now(), openStreams: 0 });
           if (client !== undefined) this.heldBy.set(client, (this.heldBy.get(client) ?? 0) + 1);
         },
@@ -106,7 +113,7 @@ export class McpSessions {
       }
       return this.track(session, response);
     } finally {
-      this.reserve(client, -1);
+      release();
     }
   }
 
@@ -126,7 +133,7 @@ export class McpSessions {
     const wait = this.secondsUntilAPlaceFrees(client);
     this.options.log.warn("refused a new MCP session: this client holds its share of sessions", { limit: this.perClient, retryAfterSeconds: wait });
     return tooMany(
-      `Too many sessions from this client: it already holds ${held}, the most one client may (a quarter of MCP_MAX_SESSIONS). Reuse a session, end unused ones with DELETE /mcp, or retry in ${wait} s.`,
+      `Too many sessions from this client: it already holds ${held}, the most one client may hold (by default a quarter of MCP_MAX_SESSIONS). Reuse a session, end unused ones with DELETE /mcp, or retry in ${wait} s.`,
       wait,
     );
   }
