@@ -10,7 +10,7 @@ const repoRoot = resolve(import.meta.dir, "..", "..");
 class StdioProcess {
   readonly proc: Subprocess<"pipe", "pipe", "pipe">;
   private buffered = "";
-  private readonly reader: ReadableStreamDefaultReader<string>;
+  private readonly reader: { read(): Promise<{ done: boolean; value?: string }> };
 
   constructor(env: Record<string, string> = {}) {
     this.proc = Bun.spawn([process.execPath, "run", "src/main.ts", "stdio"], {
