@@ -1,7 +1,7 @@
 // Shared by the PKI tools: the PKI mount check, facts read from certificates with node:crypto, PEM and TTL helpers.
-import { X509Certificate } from "node:crypto";
+import { createPublicKey, randomBytes, X509Certificate } from "node:crypto";
 import { Type } from "@sinclair/typebox";
-import { VaultError } from "../vault/errors.ts";
+import { VaultAuthError, VaultError } from "../vault/errors.ts";
 import { MountNotFound } from "../vault/mount-info.ts";
 import { safeMount, safeName, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
@@ -72,6 +72,31 @@ export function pemCertificates(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
+/** The public key of a PEM certificate signing request (PKCS #10), as SPKI DER, to recognise the certificate signed for it. */
+export function csrPublicKey(pem: string): Buffer {
+  const der = Buffer.from(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, ""), "base64");
+  // CertificationRequest ::= SEQUENCE { SEQUENCE { version INTEGER, subject Name, subjectPKInfo SEQUENCE, ... }, ... }
+  const info = derItem(der, derItem(der, 0).content);
+  const version = derItem(der, info.content);
+  const subject = derItem(der, version.end);
+  const spki = derItem(der, subject.end);
+  // Re-encoded by node:crypto, so it compares byte for byte with X509Certificate.publicKey's export.
+  return createPublicKey({ key: der.subarray(spki.start, spki.end), format: "der", type: "spki" }).export({ type: "spki", format: "der" });
+}
+
+/** One DER tag-length-value at `at`: where it starts, where its content starts, where it ends. */
+function derItem(der: Buffer, at: number): { start: number; content: number; end: number } {
+  let length = der[at + 1] ?? 0;
+  let content = at + 2;
+  if (length & 0x80) {
+    const bytes = length & 0x7f;
+    length = 0;
+    for (let i = 0; i < bytes; i++) length = length * 256 + (der[content++] ?? 0);
+  }
+  if (content + length > der.length) throw new Error("the CSR is cut short");
+  return { start: at, content, end: content + length };
+}
+
 /** Seconds as Vault reports a TTL, written back the way people give one ("8760h", "90m", "45s"). */
 export function duration(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;
@@ -93,6 +118,30 @@ export function vaultWords(err: VaultError): string {
 /** Vault's own words when it refused a request with 400, or undefined for any other failure. */
 export function refusal(err: unknown): string | undefined {
   return err instanceof VaultError && err.failure === "http" && err.status === 400 ? vaultWords(err) : undefined;
+}
+
+/** Whether a failed request may have changed Vault: anything but a refusal in Vault's own words or a request never sent. */
+export function maybeApplied(err: unknown): boolean {
+  if (err instanceof VaultAuthError) return false;
+  if (!(err instanceof VaultError)) return true;
+  if (err.isUncertain) return true;
+  // A 5xx is Vault's own word, but a step can fail after it stored something.
+  return err.failure === "http" && err.status >= 500;
+}
+
+/** A failure in one line, for a message that goes on to say what was checked afterwards. */
+export function failureWords(err: unknown): string {
+  if (err instanceof VaultError) {
+    if (err.failure === "http") return vaultWords(err);
+    if (err.isUncertain) return `${err.message}, so it may have been applied without an answer`;
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A key name no other key of the mount has, so a key whose answer was lost can be found among other callers' keys. */
+export function uniqueKeyName(prefix: string): string {
+  return `${prefix}-key-${randomBytes(4).toString("hex")}`;
 }
 
 /** Issuer names as Vault accepts them: word characters, "-" and ".", starting and ending with a word character. */

@@ -3,8 +3,9 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
 import { apiPath, safeName, type SafePath } from "../vault/paths.ts";
-import { describeFailure, ToolError } from "./errors.ts";
-import { certificateFacts, checkIssuerName, keyTypeArg, MountArg, pemCertificates, pkiMount, refusal, vaultNotes, vaultWords } from "./pki-common.ts";
+import { ToolError } from "./errors.ts";
+import { certificateFacts, checkIssuerName, failureWords, keyTypeArg, maybeApplied, MountArg, pkiMount, refusal, uniqueKeyName, vaultNotes } from "./pki-common.ts";
+import { makeIntermediate } from "./pki-intermediate.ts";
 import { defineTool, type ToolAnswer, type ToolContext } from "./registry.ts";
 
 const ROOT_TTL = "87600h";
@@ -74,6 +75,7 @@ const CreatedIssuer = Type.Object({
   issuer_id: Type.Optional(Type.String()),
   issuer_name: Type.Optional(Type.String()),
   key_id: Type.Optional(Type.String()),
+  key_name: Type.Optional(Type.String({ description: "The name given to the issuer's key, unique in the mount" })),
   is_default: Type.Optional(Type.Boolean()),
   common_name: Type.Optional(Type.String()),
   serial: Type.Optional(Type.String()),
@@ -98,28 +100,43 @@ async function defaultIssuer(vault: VaultClient, mount: SafePath): Promise<strin
   return res?.data?.default || undefined;
 }
 
-async function refuseTakenName(vault: VaultClient, mount: SafePath, name: string | undefined): Promise<void> {
-  if (name === undefined) return;
-  const { keyInfo } = await vault.list(apiPath(mount, "issuers"));
-  if (Object.values(keyInfo).some((i) => (i as { issuer_name?: string })?.issuer_name === name)) {
+/** The mount's issuers now; refuses `name` when one of them has it already. */
+async function refuseTakenName(vault: VaultClient, mount: SafePath, name: string | undefined): Promise<Set<string>> {
+  const { keys, keyInfo } = await vault.list(apiPath(mount, "issuers"));
+  if (name !== undefined && Object.values(keyInfo).some((i) => (i as { issuer_name?: string })?.issuer_name === name)) {
     throw new ToolError(
       `An issuer named "${name}" already exists in ${mount.display}/. Nothing was created. Choose another issuer_name (list_pki_issuers shows the names in use).`,
     );
   }
+  return new Set(keys);
 }
 
-/** The answer for a new CA certificate, with what the certificate itself says. */
-async function created(vault: VaultClient, mount: SafePath, base: Created, certificate: string, warnings: string[], next: string): Promise<ToolAnswer<Created>> {
+/** The answer for a new CA certificate, with what the certificate itself says. It exists by now: no failure here may hide that. */
+async function created(
+  vault: VaultClient,
+  mount: SafePath,
+  base: Created,
+  certificate: string,
+  warnings: string[],
+  next: string,
+  note = "",
+): Promise<ToolAnswer<Created>> {
   const facts = certificateFacts(certificate);
-  const isDefault = base.issuer_id !== undefined && (await defaultIssuer(vault, mount)) === base.issuer_id;
+  let isDefault: boolean | undefined;
+  let unread = "";
+  try {
+    isDefault = base.issuer_id !== undefined && (await defaultIssuer(vault, mount)) === base.issuer_id;
+  } catch (err) {
+    unread = ` Whether it is the mount's default issuer could not be read (${err instanceof Error ? err.message : String(err)}); list_pki_issuers(mount="${mount.display}") shows it.`;
+  }
   const label = base.issuer_name ? `"${base.issuer_name}" (${base.issuer_id})` : base.issuer_id;
   const signedBy = base.parent_mount ? `, signed by issuer "${base.parent_issuer}" of ${base.parent_mount}/` : "";
   return {
     text:
       `Created ${base.type} issuer ${label} in ${mount.display}/${signedBy}: CN=${facts.common_name}, serial ${facts.serial}, ` +
-      `valid from ${facts.not_before} to ${facts.not_after}.${isDefault ? " It is the mount's default issuer." : ""}` +
+      `valid from ${facts.not_before} to ${facts.not_after}.${isDefault ? " It is the mount's default issuer." : ""}${unread}${note}` +
       `${vaultNotes(warnings)}\n${next}`,
-    structured: { ...base, is_default: isDefault, ...facts, certificate },
+    structured: { ...base, ...(isDefault !== undefined ? { is_default: isDefault } : {}), ...facts, certificate },
   };
 }
 
@@ -137,53 +154,61 @@ function keyArgs(args: CreateArgs): Record<string, unknown> {
 
 async function createRoot(ctx: ToolContext, mount: SafePath, args: CreateArgs): Promise<ToolAnswer<Created>> {
   const name = args.issuer_name !== undefined ? checkIssuerName(args.issuer_name) : undefined;
-  const body = { common_name: args.common_name, ttl: args.ttl ?? ROOT_TTL, ...keyArgs(args), ...(name ? { issuer_name: name } : {}) };
-  let res;
+  // A name of its own, so that if the answer is lost the root can be found by its key among other callers' keys.
+  const keyName = uniqueKeyName(name ?? "root");
+  const body = { common_name: args.common_name, ttl: args.ttl ?? ROOT_TTL, ...keyArgs(args), key_name: keyName, ...(name ? { issuer_name: name } : {}) };
+  const path = apiPath(mount, "issuers/generate/root/internal");
+  let d: { certificate?: string; issuer_id?: string; issuer_name?: string; key_id?: string } | undefined;
+  let warnings: string[] = [];
+  let note = "";
   try {
-    res = await ctx.vault.write<{ certificate?: string; issuer_id?: string; issuer_name?: string; key_id?: string }>(apiPath(mount, "issuers/generate/root/internal"), body);
+    const res = await ctx.vault.write<NonNullable<typeof d>>(path, body);
+    d = res.data;
+    warnings = res.warnings ?? [];
   } catch (err) {
     const why = refusal(err);
     if (why) {
       throw new ToolError(`Vault refused to create the root issuer in ${mount.display}/: ${why}. Nothing was created; check common_name, ttl, key_type, key_bits and issuer_name.`);
     }
-    throw err;
+    if (!maybeApplied(err)) throw err;
+    d = await findLostRoot(ctx.vault, mount, keyName, err);
+    note = ` Vault's answer to its creation did not arrive whole (${err instanceof Error ? err.message : String(err)}), so this was read back from Vault.`;
   }
-  const d = res.data;
-  if (!d?.certificate || !d.issuer_id) throw new Error(`Vault answered ${apiPath(mount, "issuers/generate/root/internal")} without a certificate or issuer_id`);
-  const base = { mount: mount.display, type: "root" as const, issuer_id: d.issuer_id, issuer_name: d.issuer_name ?? "", key_id: d.key_id ?? "" };
-  return created(ctx.vault, mount, base, d.certificate, res.warnings ?? [], nextRole(mount, name ?? "default"));
+  if (!d?.certificate || !d.issuer_id) throw new Error(`Vault answered ${path} without a certificate or issuer_id`);
+  const base = { mount: mount.display, type: "root" as const, issuer_id: d.issuer_id, issuer_name: d.issuer_name ?? "", key_id: d.key_id ?? "", key_name: keyName };
+  return created(ctx.vault, mount, base, d.certificate, warnings, nextRole(mount, name ?? "default"), note);
 }
 
-/** One thing a multi-step creation made, and how to take it back. */
-interface Undo {
-  what: string;
-  run(): Promise<unknown>;
-}
-
-/** The step a multi-step creation was at, and what the model can check when it fails. */
-interface Step {
-  doing: string;
-  hint?: string;
-}
-
-async function rollBack(undo: Undo[], step: Step, err: unknown): Promise<ToolError> {
-  const done: string[] = [];
-  const left: string[] = [];
-  for (const u of undo.reverse()) {
-    try {
-      await u.run();
-      done.push(u.what);
-    } catch (e) {
-      left.push(`${u.what} (${e instanceof Error ? e.message : String(e)})`);
+/**
+ * After a root's generation lost its answer: the root it made, found by its key's name and read back; or an error that
+ * says, as checked, that none was made, or what to look for when the check itself fails.
+ */
+async function findLostRoot(vault: VaultClient, mount: SafePath, keyName: string, err: unknown): Promise<{ certificate?: string; issuer_id?: string; issuer_name?: string; key_id?: string }> {
+  const failed = `Creating the root issuer in ${mount.display}/ failed: ${failureWords(err)}.`;
+  const late = err instanceof VaultError && err.failure === "timeout";
+  try {
+    const { keyInfo } = await vault.list(apiPath(mount, "keys"));
+    const keyId = Object.entries(keyInfo).find(([, info]) => (info as { key_name?: string })?.key_name === keyName)?.[0];
+    if (!keyId) {
+      throw new ToolError(
+        `${failed}\nChecked: no root was made (no key is named ${keyName} in ${mount.display}/).` +
+          (late ? ` Vault did not answer in time and may still be working on it: list_pki_issuers(mount="${mount.display}") in a minute shows whether it finished.` : " Nothing was created; the call may be retried."),
+      );
     }
+    for (const id of (await vault.list(apiPath(mount, "issuers"))).keys) {
+      const issuer = await vault.read<{ certificate?: string; issuer_id?: string; issuer_name?: string; key_id?: string }>(apiPath(mount, "issuer", safeName(id, "issuer_id")));
+      if (issuer?.data?.key_id === keyId) return issuer.data;
+    }
+    throw new ToolError(
+      `${failed}\nVault made the key ${keyId} ("${keyName}") but no issuer for it. Remove the key with vault delete ${mount.display}/key/${keyId}, then retry.`,
+    );
+  } catch (e) {
+    if (e instanceof ToolError) throw e;
+    throw new ToolError(
+      `${failed}\nWhat it made could not be checked (${e instanceof Error ? e.message : String(e)}). ` +
+        `A root made by this call has the key named ${keyName}: list_pki_issuers(mount="${mount.display}") and vault list ${mount.display}/keys show whether it exists.`,
+    );
   }
-  // Once rolled back, Vault's own words help more than generic advice to retry (it answers some bad references with 500).
-  const why = err instanceof VaultError && err.failure === "http" ? vaultWords(err) : describeFailure(err).text;
-  return new ToolError(
-    `Creating the intermediate issuer failed while ${step.doing}: ${why}${step.hint ? `\n${step.hint}` : ""}` +
-      (done.length > 0 ? `\nUndone so nothing is left half-made: ${done.join("; ")}.` : "") +
-      (left.length > 0 ? `\nCould NOT undo, remove by hand: ${left.join("; ")}.` : ""),
-  );
 }
 
 async function createIntermediate(ctx: ToolContext, mount: SafePath, args: CreateArgs): Promise<ToolAnswer<Created>> {
@@ -191,70 +216,25 @@ async function createIntermediate(ctx: ToolContext, mount: SafePath, args: Creat
   const name = args.issuer_name !== undefined ? checkIssuerName(args.issuer_name) : undefined;
   const parentRef = safeName(args.parent_issuer ?? "default", "parent_issuer");
   const parent = await pkiMount(ctx, args.parent_mount, "parent_mount");
-  await refuseTakenName(vault, mount, name);
-  const ttl = args.ttl ?? INTERMEDIATE_TTL;
-
-  let csr: string;
-  let keyId: string;
-  try {
-    const res = await vault.write<{ csr?: string; key_id?: string }>(apiPath(mount, "issuers/generate/intermediate/internal"), {
-      common_name: args.common_name,
-      ...keyArgs(args),
-    });
-    if (!res.data?.csr || !res.data.key_id) throw new Error("Vault answered without csr or key_id");
-    ({ csr, key_id: keyId } = res.data as { csr: string; key_id: string });
-  } catch (err) {
-    const why = refusal(err);
-    if (why) throw new ToolError(`Vault refused to generate the intermediate's key in ${mount.display}/: ${why}. Nothing was created; check key_type and key_bits.`);
-    throw err;
-  }
-  const undo: Undo[] = [{ what: `deleted the generated key ${keyId} from ${mount.display}/`, run: () => vault.delete(apiPath(mount, "key", safeName(keyId, "key_id"))) }];
-
-  let step: Step = {
-    doing: `having issuer "${parentRef.display}" of ${parent.display}/ sign it`,
-    hint:
-      `Check that parent_issuer names an issuer with a key (list_pki_issuers(mount="${parent.display}")) ` +
-      `and that ttl (${ttl}) ends before that issuer's certificate expires (read_pki_issuer shows it).`,
-  };
-  let made: { issuerId: string; certificate: string; warnings: string[] };
-  try {
-    const signed = await vault.write<{ certificate?: string; ca_chain?: string[]; serial_number?: string }>(apiPath(parent, "issuer", parentRef, "sign-intermediate"), {
-      csr,
-      common_name: args.common_name,
-      ttl,
-      format: "pem_bundle",
-    });
-    const serial = signed.data?.serial_number;
-    if (serial) {
-      undo.push({ what: `revoked the unused certificate ${serial} that ${parent.display}/ had signed`, run: () => vault.write(apiPath(parent, "revoke"), { serial_number: serial }) });
-    }
-    // The pem_bundle is the certificate and its chain; set-signed needs the chain to link the new issuer to its parent.
-    const bundle = [...new Set([...pemCertificates(signed.data?.certificate ?? ""), ...(signed.data?.ca_chain ?? []).flatMap(pemCertificates)])];
-    const certificate = bundle[0];
-    if (!certificate) throw new Error("Vault answered sign-intermediate without a certificate");
-
-    step = { doing: `importing the signed certificate into ${mount.display}/` };
-    const imported = await vault.write<ImportResult>(apiPath(mount, "intermediate/set-signed"), { certificate: bundle.join("\n") });
-    const newIssuers = imported.data?.imported_issuers ?? [];
-    for (const id of newIssuers) undo.push({ what: `deleted issuer ${id} from ${mount.display}/`, run: () => vault.delete(apiPath(mount, "issuer", safeName(id, "issuer_id"))) });
-    const issuerId = Object.entries(imported.data?.mapping ?? {}).find(([, key]) => key === keyId)?.[0];
-    if (!issuerId) throw new Error(`Vault imported the signed certificate but mapped no issuer to key ${keyId}`);
-
-    if (name) {
-      step = { doing: `naming the issuer "${name}"` };
-      await vault.patch(apiPath(mount, "issuer", safeName(issuerId, "issuer_id")), { issuer_name: name });
-    }
-    made = { issuerId, certificate, warnings: [...(signed.warnings ?? []), ...(imported.warnings ?? [])] };
-  } catch (err) {
-    throw await rollBack(undo, step, err);
-  }
+  const issuersBefore = await refuseTakenName(vault, mount, name);
+  const made = await makeIntermediate(vault, {
+    mount,
+    parent,
+    parentRef,
+    commonName: args.common_name ?? "",
+    ...(name ? { name } : {}),
+    ttl: args.ttl ?? INTERMEDIATE_TTL,
+    key: keyArgs(args),
+    issuersBefore,
+  });
   // Complete from here on: nothing below may undo it.
   const base = {
     mount: mount.display,
     type: "intermediate" as const,
     issuer_id: made.issuerId,
     issuer_name: name ?? "",
-    key_id: keyId,
+    key_id: made.keyId,
+    key_name: made.keyName,
     parent_mount: parent.display,
     parent_issuer: parentRef.display,
   };
@@ -299,7 +279,7 @@ export const createPkiIssuer = defineTool({
   description:
     'Creates a certificate authority in a PKI mount. type="root": a self-signed root CA (common_name). ' +
     'type="intermediate": a CA whose key is generated here and whose certificate is signed by an issuer of parent_mount (common_name, parent_mount); ' +
-    'if a step fails, what earlier steps made is removed. type="import": CA certificates and keys from a PEM bundle (pem_bundle).',
+    'if a step fails, what earlier steps made (key, issuer, the parent\'s certificate) is removed and checked, and the answer names by id anything that could not be. type="import": CA certificates and keys from a PEM bundle (pem_bundle).',
   input: CreateInput,
   output: CreatedIssuer,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },

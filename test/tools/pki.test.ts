@@ -7,6 +7,7 @@ import { createApp } from "../../src/http/app.ts";
 import { silentLogger } from "../../src/log.ts";
 import { buildRuntime } from "../../src/runtime.ts";
 import { call, connectClient, ok, text, type TestServer, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
+import { csrPublicKey } from "../../src/tools/pki-common.ts";
 import { testVault } from "../support/vault.ts";
 
 const HOUR = 3600_000;
@@ -292,6 +293,35 @@ describe("intermediate issuers", () => {
     expect((await vaultApi("LIST", `${intMount}/keys`)).status).toBe(404);
     const serial = /revoked the unused certificate ([0-9a-f:]+)/.exec(message)?.[1];
     expect((await vaultApi("LIST", `${rootMount}/certs/revoked`)).json.data.keys).toContain(serial);
+  });
+
+  it("gives each key a name of its own, so a key whose answer was lost can be found among other callers' keys", async () => {
+    const client = await connectClient();
+    const { mount: rootMount, root } = await pkiWithRoot(client);
+    const intMount = unique("pki-int");
+    await ok(client, "enable_pki", { path: intMount });
+    const a = sc(await ok(client, "create_pki_issuer", { mount: intMount, type: "intermediate", common_name: "A", parent_mount: rootMount, issuer_name: "a", key_type: "ec", ttl: "1h" }));
+    const b = sc(await ok(client, "create_pki_issuer", { mount: intMount, type: "intermediate", common_name: "B", parent_mount: rootMount, key_type: "ec", ttl: "1h" }));
+    expect(a.key_name).toMatch(/^a-key-[0-9a-f]{8}$/);
+    expect(b.key_name).toMatch(/^intermediate-key-[0-9a-f]{8}$/);
+    expect(root.key_name).toMatch(/^root-key-[0-9a-f]{8}$/);
+    const keys = (await vaultApi("LIST", `${intMount}/keys`)).json.data.key_info;
+    expect(keys[a.key_id].key_name).toBe(a.key_name);
+    expect(keys[b.key_id].key_name).toBe(b.key_name);
+  });
+
+  it("recognises the certificate signed for a CSR by the CSR's public key", async () => {
+    const { mount: rootMount } = await pkiWithRoot(await connectClient());
+    const other = unique("pki");
+    await vaultApi("POST", `sys/mounts/${other}`, { type: "pki" });
+    for (const key_type of ["rsa", "ec", "ed25519"]) {
+      const csr = (await vaultApi("POST", `${other}/issuers/generate/intermediate/internal`, { common_name: "CSR", key_type })).json.data.csr;
+      const signed = (await vaultApi("POST", `${rootMount}/issuer/default/sign-intermediate`, { csr, ttl: "1h" })).json.data.certificate;
+      expect(csrPublicKey(csr).equals(new X509Certificate(signed).publicKey.export({ type: "spki", format: "der" }))).toBe(true);
+      const root = (await vaultApi("GET", `${rootMount}/issuer/default`)).json.data.certificate;
+      expect(csrPublicKey(csr).equals(new X509Certificate(root).publicKey.export({ type: "spki", format: "der" }))).toBe(false);
+    }
+    expect(() => csrPublicKey("-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----")).toThrow();
   });
 
   it("refuses an issuer_name already used in the mount before generating anything", async () => {
