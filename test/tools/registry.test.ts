@@ -8,7 +8,9 @@ import { defineTool, MAX_ARGUMENT_DEPTH, type ToolContext, ToolRegistry, Unknown
 import { LONE_SURROGATE_REASON } from "../../src/vault/paths.ts";
 import { VaultError } from "../../src/vault/errors.ts";
 
-const ctx = { log: silentLogger } as unknown as ToolContext;
+// No Vault: the registry only asks the client for a journaling view of itself, which these tools never use.
+const noVault = { recording: () => noVault };
+const ctx = { log: silentLogger, vault: noVault } as unknown as ToolContext;
 
 const echo = defineTool({
   name: "echo",
