@@ -4,7 +4,7 @@ import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
 import { apiPath, manageableMount, safeName, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
-import { certificateFacts, duration, keyTypeArg, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
+import { certificateFacts, duration, keyTypeArg, maybeApplied, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
 import { mountEngine } from "./mounts.ts";
 import { pkiIssuerTools } from "./pki-issuers.ts";
 import { defineTool, type EmbeddedText } from "./registry.ts";
@@ -276,6 +276,20 @@ function issueRefusal(why: string, mount: SafePath, role: SafePath): ToolError {
   return new ToolError(`Vault refused to issue the certificate: ${why}. ${inspect}. No certificate was issued.`);
 }
 
+/**
+ * Vault may have issued and stored a certificate whose answer, with the only copy of its private key, was lost. Reading it
+ * back cannot bring the key back, so the advice is to issue again, and how to revoke the lost one.
+ */
+function lostCertificate(err: VaultError, mount: SafePath, role: SafePath, commonName: string): ToolError {
+  const what = err.failure === "http" ? `Vault failed with ${err.status} on ${err.method} ${err.path}: ${vaultWords(err)}` : err.message;
+  return new ToolError(
+    `${what}.\nVault may or may not have issued a certificate for ${commonName} from role "${role.display}" of ${mount.display}/. If it did, its private key ` +
+      "never reached this server and Vault keeps no copy, so that certificate can never be used; it expires at the end of its ttl. " +
+      `Call issue_pki_certificate again for a new certificate and key. To revoke the lost one as well: vault list ${mount.display}/certs, ` +
+      `find the one with CN=${commonName}, then vault write ${mount.display}/revoke serial_number=<serial>.`,
+  );
+}
+
 export const issuePkiCertificate = defineTool({
   name: "issue_pki_certificate",
   title: "Issue a certificate",
@@ -322,6 +336,7 @@ export const issuePkiCertificate = defineTool({
       if (why) throw issueRefusal(why, mount, role);
       // Vault answers some unresolvable issuer references with 500.
       if (err instanceof VaultError && err.failure === "http" && err.errors.some((e) => /issuer/i.test(e))) throw issueRefusal(vaultWords(err), mount, role);
+      if (err instanceof VaultError && maybeApplied(err)) throw lostCertificate(err, mount, role, args.common_name);
       throw err;
     }
     const d = res.data;
