@@ -138,9 +138,11 @@ export async function makeIntermediate(vault: VaultClient, plan: IntermediatePla
   } catch (err) {
     if (err instanceof ToolError) throw err;
     trail.late = err instanceof VaultError && err.failure === "timeout";
+    // Advice about the arguments helps only when Vault itself said no, not when its answer went missing.
+    const refused = err instanceof VaultError && err.failure === "http";
     const account = await undo(vault, plan, trail);
     throw new ToolError(
-      `Creating the intermediate issuer in ${mount.display}/ failed while ${step.doing}: ${failureWords(err)}.` + (step.hint ? `\n${step.hint}` : "") + account,
+      `Creating the intermediate issuer in ${mount.display}/ failed while ${step.doing}: ${failureWords(err)}.` + (step.hint && refused ? `\n${step.hint}` : "") + account,
     );
   }
 }

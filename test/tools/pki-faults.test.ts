@@ -203,6 +203,25 @@ describe("undoing an intermediate that failed", () => {
     expect(words).not.toContain("revoked the unused certificate");
   });
 
+  it("when it cannot even look for the key a lost answer may have made, says so and names the key to look for", async () => {
+    const mount = await pkiMount();
+    proxy.inject({ method: "POST", path: new RegExp(`^${escape(mount)}/issuers/generate/intermediate/internal$`), mode: "drop-after" });
+    proxy.inject({ method: "LIST", path: new RegExp(`^${escape(mount)}/keys/?$`), mode: "reset-before", times: 100 });
+    let result: ToolResult;
+    try {
+      result = await intermediate(mount);
+    } finally {
+      proxy.clear();
+    }
+    const words = text(result);
+    expect(claimOf(result)).toBe("leftovers");
+    expect(words).not.toMatch(/nothing (this call made )?is left|nothing was created/i);
+    const info = (await vaultApi("LIST", `${mount}/keys`)).json.data.key_info;
+    const [name] = Object.values(info).map((k: any) => k.key_name as string);
+    expect(words).toContain(`whether a key named ${name} was made in ${mount}/`);
+    expect(words).toContain(`vault list ${mount}/keys`);
+  });
+
   it("removes only its own key after a lost answer, never keys that other callers made meanwhile", async () => {
     const mount = await pkiMount();
     const before = await rootSerials();
