@@ -1,0 +1,214 @@
+// Judges one tool answer: an error must be one a model can act on, and a success must be true of what Vault holds afterwards.
+import { Value } from "@sinclair/typebox/value";
+import type { ToolDefinition } from "../../src/tools/registry.ts";
+import type { DevVault } from "../support/vault.ts";
+import { api, encodePath } from "./harness.ts";
+import { DEFAULT_MOUNT } from "./scope.ts";
+
+/** Argument errors: the call itself was wrong, so nothing beyond the mount lookups may have been sent. */
+const ARGUMENT_ERROR = [/^Invalid arguments? /, /^Unknown arguments? /, /^Missing argument /];
+/**
+ * Error texts that must never reach a model from a healthy local Vault and a root-policy token: a bug, a failure of
+ * Vault or of the connection, an answer that leaves Vault's state unknown, a half-done change. Every other error text
+ * (an argument, something missing, Vault's own refusal, a conflict, a refusal by design) is one a model can act on.
+ */
+const NEVER: readonly RegExp[] = [
+  /Internal error/i,
+  /This is a bug/i,
+  /could not be reached/,
+  /did not answer/,
+  /broke after/,
+  /cut off or unreadable/,
+  /may or may not have been applied/,
+  /already changed Vault/,
+  /is sealed/,
+  /does not accept the server's own token/,
+  /could not get a Vault token/,
+  /Could NOT undo/,
+  /kept changing/,
+  /rate-limiting/,
+  /^Permission denied/,
+  /Vault failed with 5\d\d/,
+  /Maximum call stack/i,
+];
+
+export function isArgumentError(text: string): boolean {
+  return ARGUMENT_ERROR.some((re) => re.test(text));
+}
+
+/** Why an isError text is not an error a model can act on, or undefined when it is. */
+export function badErrorText(text: string): string | undefined {
+  const never = NEVER.find((re) => re.test(text));
+  if (never) return `an error text a model must never see here (${never})`;
+  if (text.trim().length < 10) return "an error text too short to act on";
+  // describeVaultError's last resort: Vault's refusal with neither Vault's reason nor the server's, so nothing to act on.
+  if (/^Vault refused [A-Z]+ \S+ \(\d+\)\.$/.test(text.trim())) return "Vault's refusal relayed without any reason";
+  return undefined;
+}
+
+const KV_TOOLS = new Set(["read_secret", "write_secret", "list_secrets", "delete_secret"]);
+
+/** A mount or path argument as the server reads it: one leading and one trailing slash tolerated. */
+function normal(raw: unknown): unknown {
+  if (typeof raw !== "string") return raw;
+  let s = raw;
+  if (s.startsWith("/")) s = s.slice(1);
+  if (s.endsWith("/")) s = s.slice(0, -1);
+  return s;
+}
+
+/** JSON with object keys sorted, so equal data compares equal whatever order Vault answers in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return canonical([...a].sort()) === canonical([...b].sort());
+}
+
+async function kvVersion(vault: DevVault, mount: string): Promise<number | undefined> {
+  const res = await api(vault, "GET", `sys/mounts/${encodePath(mount)}`);
+  return res.status === 200 ? (res.json?.data?.options?.version === "2" ? 2 : 1) : undefined;
+}
+
+/** The secret's live data as Vault holds it now, or null. */
+async function kvData(vault: DevVault, mount: string, path: string, version: number): Promise<{ data: Record<string, unknown>; version?: number } | null> {
+  if (version === 2) {
+    const res = await api(vault, "GET", `${encodePath(mount)}/data/${encodePath(path)}`);
+    return res.json?.data?.data ? { data: res.json.data.data, version: res.json.data.metadata?.version } : null;
+  }
+  const res = await api(vault, "GET", `${encodePath(mount)}/${encodePath(path)}`);
+  return res.status === 200 && res.json?.data ? { data: res.json.data } : null;
+}
+
+/**
+ * Why a successful answer is not true of Vault, or undefined when it is. `sent` is the argument object as the server
+ * parsed it from JSON; `s` the structured content.
+ */
+export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: Record<string, unknown>, s: Record<string, any> | undefined): Promise<string | undefined> {
+  if (!s) return "a success without structured content";
+  // Checked through another name: Value.Check narrows its argument to the schema's static type, which knows no fields here.
+  const asSent: unknown = s;
+  if (!Value.Check(def.output, asSent)) return `structured content that does not match the output schema: ${[...Value.Errors(def.output, s)].slice(0, 2).map((e) => `${e.path} ${e.message}`).join("; ")}`;
+  const tool = def.name;
+  const mountArg = normal(Object.hasOwn(sent, "mount") ? sent.mount : (DEFAULT_MOUNT[tool] ?? "pki"));
+  if ("mount" in def.input.properties && s.mount !== mountArg) return `answered for mount ${JSON.stringify(s.mount)} when asked for ${JSON.stringify(mountArg)}`;
+  const mount = encodePath(String(s.mount ?? ""));
+  if (KV_TOOLS.has(tool)) {
+    const pathArg = normal(Object.hasOwn(sent, "path") ? sent.path : "");
+    if (s.path !== pathArg) return `answered for path ${JSON.stringify(s.path)} when asked for ${JSON.stringify(pathArg)}`;
+  }
+  switch (tool) {
+    case "write_secret": {
+      // fromEntries, not assignment: a key named "__proto__" must stay a key.
+      const changes: Record<string, unknown> = Object.fromEntries([
+        ...Object.entries((sent.data as Record<string, unknown>) ?? {}),
+        ...(sent.key !== undefined ? [[sent.key as string, sent.value]] : []),
+      ]);
+      if (!sameSet(s.keys_written, Object.keys(changes))) return `keys_written ${canonical(s.keys_written)} but the call wrote ${canonical(Object.keys(changes))}`;
+      const version = await kvVersion(vault, s.mount);
+      const now = version && (await kvData(vault, s.mount, s.path, version));
+      if (!now) return "Vault holds no secret there afterwards";
+      for (const [k, v] of Object.entries(changes)) {
+        if (!Object.hasOwn(now.data, k)) return `key ${JSON.stringify(k)} is not in the secret afterwards`;
+        if (canonical(now.data[k]) !== canonical(v)) return `key ${JSON.stringify(k)} reads back as ${canonical(now.data[k])}, not the ${canonical(v)} written`;
+      }
+      if (version === 2 && s.version !== now.version) return `answered version ${s.version}, but Vault's latest is ${now.version}`;
+      return undefined;
+    }
+    case "read_secret": {
+      const version = await kvVersion(vault, s.mount);
+      if (!version) return "no such KV mount";
+      const path = `${mount}/${version === 2 ? "data/" : ""}${encodePath(s.path)}${sent.version !== undefined ? `?version=${sent.version}` : ""}`;
+      const res = await api(vault, "GET", path);
+      const data = version === 2 ? res.json?.data?.data : res.json?.data;
+      if (!data) return "Vault holds no such secret";
+      const expected = sent.key !== undefined ? (Object.hasOwn(data, sent.key as string) ? { [sent.key as string]: data[sent.key as string] } : undefined) : data;
+      if (!expected) return `answered key ${JSON.stringify(sent.key)}, which the secret does not hold`;
+      if (canonical(s.data) !== canonical(expected)) return `data ${canonical(s.data)} differs from Vault's ${canonical(expected)}`;
+      return undefined;
+    }
+    case "delete_secret": {
+      const version = await kvVersion(vault, s.mount);
+      if (!version) return "no such KV mount";
+      if (s.deleted_key !== undefined) {
+        const now = await kvData(vault, s.mount, s.path, version);
+        if (now && Object.hasOwn(now.data, s.deleted_key)) return `key ${JSON.stringify(s.deleted_key)} is still in the secret`;
+        return undefined;
+      }
+      if (version === 1) return (await kvData(vault, s.mount, s.path, 1)) ? "the KV v1 secret is still there" : undefined;
+      const meta = await api(vault, "GET", `${mount}/metadata/${encodePath(s.path)}`);
+      const state = meta.json?.data?.versions?.[String(s.version)];
+      if (!state?.deletion_time) return `version ${s.version} is not deleted (${canonical(state)})`;
+      return undefined;
+    }
+    case "list_secrets": {
+      const version = await kvVersion(vault, s.mount);
+      if (!version) return "no such KV mount";
+      const folder = [mount, version === 2 ? "metadata" : "", encodePath(s.path)].filter((p) => p !== "").join("/");
+      const res = await api(vault, "LIST", `${folder}/`);
+      const keys: string[] = res.json?.data?.keys ?? [];
+      return sameSet(s.keys, keys) ? undefined : `keys ${canonical(s.keys)} differ from Vault's ${canonical(keys)}`;
+    }
+    case "create_mount":
+    case "enable_pki": {
+      if (s.path !== normal(Object.hasOwn(sent, "path") ? sent.path : "pki")) return `answered for path ${JSON.stringify(s.path)}`;
+      const res = await api(vault, "GET", "sys/mounts");
+      const entry = res.json?.data?.[`${s.path}/`];
+      if (!entry) return `no mount at ${s.path}/ afterwards`;
+      const label = entry.type === "kv" ? `kv-v${entry.options?.version === "2" ? 2 : 1}` : entry.type;
+      return label === s.type ? undefined : `Vault's mount is ${label}, the answer said ${s.type}`;
+    }
+    case "delete_mount": {
+      const res = await api(vault, "GET", "sys/mounts");
+      return res.json?.data?.[`${s.path}/`] ? `the mount ${s.path}/ is still there` : Object.hasOwn(res.json?.data ?? {}, `${normal(sent.path)}/`) ? "the mount asked for is still there" : undefined;
+    }
+    case "list_mounts": {
+      const res = await api(vault, "GET", "sys/mounts");
+      const paths = Object.keys(res.json?.data ?? {}).map((p) => p.replace(/\/$/, ""));
+      return sameSet(s.mounts.map((m: { path: string }) => m.path), paths) ? undefined : "the mounts listed differ from Vault's";
+    }
+    case "create_pki_role":
+    case "read_pki_role": {
+      const res = await api(vault, "GET", `${mount}/roles/${encodePath(s.role_name)}`);
+      const role = res.json?.data;
+      if (!role) return `role ${s.role_name} does not exist in Vault`;
+      if (!sameSet(s.allowed_domains, role.allowed_domains ?? [])) return `allowed_domains ${canonical(s.allowed_domains)} differ from Vault's ${canonical(role.allowed_domains)}`;
+      if (s.key_type !== role.key_type) return `key_type ${s.key_type} differs from Vault's ${role.key_type}`;
+      if (tool === "create_pki_role" && s.role_name !== normal(sent.role_name)) return `answered for role ${JSON.stringify(s.role_name)} when asked for ${JSON.stringify(sent.role_name)}`;
+      return undefined;
+    }
+    case "delete_pki_role": {
+      const res = await api(vault, "GET", `${mount}/roles/${encodePath(s.role_name)}`);
+      return res.status === 404 ? undefined : `role ${s.role_name} still answers ${res.status}`;
+    }
+    case "list_pki_roles": {
+      const res = await api(vault, "LIST", `${mount}/roles`);
+      return sameSet(s.roles, res.json?.data?.keys ?? []) ? undefined : "the roles listed differ from Vault's";
+    }
+    case "list_pki_issuers": {
+      const res = await api(vault, "LIST", `${mount}/issuers`);
+      return sameSet(s.issuers.map((i: { issuer_id: string }) => i.issuer_id), res.json?.data?.keys ?? []) ? undefined : "the issuers listed differ from Vault's";
+    }
+    case "read_pki_issuer":
+    case "create_pki_issuer": {
+      const ids: string[] = s.issuer_id ? [s.issuer_id] : (s.imported_issuers ?? []);
+      for (const id of ids) {
+        const res = await api(vault, "GET", `${mount}/issuer/${encodePath(id)}`);
+        if (!res.json?.data?.certificate) return `issuer ${id} does not exist in Vault`;
+        if (s.certificate && res.json.data.certificate.trim() !== s.certificate.trim()) return `the certificate answered is not issuer ${id}'s`;
+      }
+      return undefined;
+    }
+    case "issue_pki_certificate": {
+      const res = await api(vault, "GET", `${mount}/cert/${encodePath(s.serial)}`);
+      const stored = res.json?.data?.certificate;
+      if (!stored) return `Vault has no certificate ${s.serial}`;
+      return stored.trim() === s.certificate.trim() ? undefined : `the certificate answered is not Vault's ${s.serial}`;
+    }
+    default:
+      return `no check for ${tool}: add one to test/fuzz/oracle.ts`;
+  }
+}

@@ -1,0 +1,98 @@
+// Which Vault API paths a tool call may touch, given its arguments as the model sent them; the fuzz holds every audited request to this.
+
+/** One request as Vault's audit log (or the server's fetch) shows it: operation and path below /v1/, without query string. */
+export interface SeenRequest {
+  operation: string;
+  path: string;
+  /** The HTTP status Vault answered, where the server's fetch saw it. */
+  status?: number;
+}
+
+/** The token endpoints the server's token keeper may call at any time, whatever the tool. */
+const TOKEN_SELF = new Set(["auth/token/lookup-self", "auth/token/renew-self"]);
+
+/** Tools whose `path` argument is a mount to create or delete (sys/mounts/<path>). */
+const MOUNT_MANAGERS = new Set(["create_mount", "delete_mount", "enable_pki"]);
+
+/** The schema defaults the registry applies, which decide the mount a call without one works on. */
+export const DEFAULT_MOUNT: Record<string, string> = {
+  read_secret: "secret",
+  write_secret: "secret",
+  list_secrets: "secret",
+  delete_secret: "secret",
+  enable_pki: "pki",
+};
+const PKI_DEFAULT = "pki";
+
+/** A mount argument as the server reads it: one leading and one trailing slash are tolerated (paths.ts). */
+function normal(raw: string): string {
+  let s = raw;
+  if (s.startsWith("/")) s = s.slice(1);
+  if (s.endsWith("/")) s = s.slice(0, -1);
+  return s;
+}
+
+export interface Scope {
+  /** Mounts whose own paths (<mount>/...) the call may read and write. */
+  mounts: string[];
+  /** Paths the call may touch exactly: mount lookups, the mount it manages. */
+  exact: Set<string>;
+  /** Paths the call may only read: the mounts that could enclose the one a mount tool manages. */
+  reads: Set<string>;
+}
+
+/** What `tool` called with `args` may touch. Arguments that are not strings widen nothing. */
+export function scopeOf(tool: string, args: unknown): Scope {
+  const a = args && typeof args === "object" && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
+  const scope: Scope = { mounts: [], exact: new Set(TOKEN_SELF), reads: new Set() };
+  if (tool === "list_mounts") {
+    scope.exact.add("sys/mounts");
+    return scope;
+  }
+  if (MOUNT_MANAGERS.has(tool)) {
+    const raw = Object.hasOwn(a, "path") ? a.path : DEFAULT_MOUNT[tool];
+    if (typeof raw !== "string") return scope;
+    const path = normal(raw);
+    scope.exact.add(`sys/mounts/${path}`);
+    // To say which mount encloses a path that is not a mount itself; deleting one of them would be the bug.
+    const segments = path.split("/");
+    for (let n = 1; n < segments.length; n++) scope.reads.add(`sys/mounts/${segments.slice(0, n).join("/")}`);
+    return scope;
+  }
+  const mountArgs = tool === "create_pki_issuer" ? ["mount", "parent_mount"] : ["mount"];
+  for (const name of mountArgs) {
+    const raw = Object.hasOwn(a, name) ? a[name] : name === "mount" ? (DEFAULT_MOUNT[tool] ?? PKI_DEFAULT) : undefined;
+    if (typeof raw !== "string") continue;
+    const mount = normal(raw);
+    scope.mounts.push(mount);
+    // The mount-type lookup (mount-info.ts), and the sys/mounts fallback it uses when the first one is refused.
+    scope.exact.add(`sys/internal/ui/mounts/${mount}`);
+    scope.exact.add("sys/mounts");
+  }
+  return scope;
+}
+
+/** Lookups every tool may make before it refuses an argument; anything else after an argument error is a request that should not have been sent. */
+export function isLookup(path: string): boolean {
+  return TOKEN_SELF.has(path) || path === "sys/mounts" || path.startsWith("sys/internal/ui/mounts/");
+}
+
+// Vault's own API prefixes, in any letter case: a call reaches them only through the exact paths a scope lists.
+const RESERVED = /^(sys|auth|identity)(\/|$)/i;
+// What a path that stayed inside its mount never holds once Vault has decoded it.
+const RELATIVE_OR_EMPTY = /(^|\/)\.{1,2}(\/|$)|\/\/|^\/|\/$/;
+const SMUGGLED = /[\u0000-\u001f\u007f?#\\]/;
+
+/** Why `req` lies outside `scope`, or undefined when it is inside. */
+export function escape(scope: Scope, req: SeenRequest): string | undefined {
+  const { path } = req;
+  // LIST asks for a folder, which Vault's audit log shows with its trailing slash.
+  const bare = req.operation === "list" && path.endsWith("/") ? path.slice(0, -1) : path;
+  if (RELATIVE_OR_EMPTY.test(bare)) return `${req.operation} ${JSON.stringify(path)} has an empty, "." or ".." segment`;
+  if (SMUGGLED.test(path)) return `${req.operation} ${JSON.stringify(path)} holds a control character, "?", "#" or a backslash`;
+  if (scope.exact.has(bare)) return undefined;
+  if (req.operation === "read" && scope.reads.has(bare)) return undefined;
+  if (RESERVED.test(path)) return `${req.operation} ${JSON.stringify(path)} reaches Vault's own API, which this call may not touch`;
+  if (scope.mounts.some((m) => m !== "" && path.startsWith(`${m}/`))) return undefined;
+  return `${req.operation} ${JSON.stringify(path)} lies outside the mounts this call names (${scope.mounts.map((m) => JSON.stringify(m)).join(", ") || "none"})`;
+}
