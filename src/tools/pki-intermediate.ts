@@ -42,6 +42,8 @@ interface Trail {
   /** The signed certificate and its chain as sent to set-signed. */
   bundle: string[];
   issuers: string[];
+  /** The imported issuer that holds our key (the others are copies of the parent's chain). */
+  issuerId?: string;
   importMaybe: boolean;
   /** The failed step got no answer in time: Vault may still be carrying it out after the checks. */
   late: boolean;
@@ -125,6 +127,7 @@ export async function makeIntermediate(vault: VaultClient, plan: IntermediatePla
     }
     trail.issuers = [...(imported.data?.imported_issuers ?? [])];
     const issuerId = Object.entries(imported.data?.mapping ?? {}).find(([, key]) => key === trail.keyId)?.[0];
+    trail.issuerId = issuerId;
     if (!issuerId) {
       trail.importMaybe = true;
       throw new Error(`Vault imported the signed certificate but mapped no issuer to key ${trail.keyId}`);
@@ -184,10 +187,6 @@ async function removeAndCheck(remove: () => Promise<unknown>, gone: () => Promis
   }
 }
 
-async function listIds(vault: VaultClient, path: string): Promise<{ keys: string[]; keyInfo: Record<string, unknown> }> {
-  return vault.list(path);
-}
-
 function sameCertificate(a: string, b: string): boolean {
   try {
     return new X509Certificate(a).fingerprint256 === new X509Certificate(b).fingerprint256;
@@ -198,13 +197,14 @@ function sameCertificate(a: string, b: string): boolean {
 
 /** Issuers that set-signed may have imported without answering: new since the call began, with our key or a certificate of our bundle. */
 async function findImported(vault: VaultClient, plan: IntermediatePlan, trail: Trail): Promise<string[]> {
-  const { keys } = await listIds(vault, apiPath(plan.mount, "issuers"));
+  const { keys } = await vault.list(apiPath(plan.mount, "issuers"));
   const found: string[] = [];
   for (const id of keys.filter((k) => !plan.issuersBefore.has(k) && !trail.issuers.includes(k))) {
     const issuer = await vault.read<{ key_id?: string; certificate?: string }>(apiPath(plan.mount, "issuer", safeName(id, "issuer_id")));
     const d = issuer?.data;
     if (!d) continue;
-    if ((trail.keyId && d.key_id === trail.keyId) || (d.certificate && trail.bundle.some((c) => sameCertificate(c, d.certificate!)))) found.push(id);
+    if (trail.keyId && d.key_id === trail.keyId) trail.issuerId = id;
+    if (trail.issuerId === id || (d.certificate && trail.bundle.some((c) => sameCertificate(c, d.certificate!)))) found.push(id);
   }
   return found;
 }
@@ -214,7 +214,7 @@ const MAX_CANDIDATES = 50;
 async function findSigned(vault: VaultClient, plan: IntermediatePlan, trail: Trail): Promise<string | undefined> {
   if (!trail.certsBefore || !trail.csr) throw new Error(`the certificates of ${plan.parent.display}/ could not be listed before signing`);
   const ours = csrPublicKey(trail.csr);
-  const { keys } = await listIds(vault, apiPath(plan.parent, "certs"));
+  const { keys } = await vault.list(apiPath(plan.parent, "certs"));
   const fresh = keys.filter((k) => !trail.certsBefore!.has(k));
   if (fresh.length > MAX_CANDIDATES) throw new Error(`${fresh.length} certificates appeared in ${plan.parent.display}/ meanwhile, too many to search`);
   for (const serial of fresh) {
@@ -252,23 +252,27 @@ async function undo(vault: VaultClient, plan: IntermediatePlan, trail: Trail): P
     }
   }
   const remaining: string[] = [];
+  const which = (id: string) => (id === trail.issuerId ? "the new intermediate" : `a copy of a certificate of ${parent.display}/'s chain, imported with it`);
   for (const id of issuers) {
     const path = apiPath(mount, "issuer", safeName(id, "issuer_id"));
     const r = await removeAndCheck(
       () => vault.delete(path),
-      async () => !(await listIds(vault, apiPath(mount, "issuers"))).keys.includes(id),
+      async () => !(await vault.list(apiPath(mount, "issuers"))).keys.includes(id),
     );
-    if (r.gone) a.done.push(`deleted issuer ${id} from ${mount.display}/${r.checked ? "" : ` (${r.why})`}`);
+    if (r.gone) a.done.push(`deleted issuer ${id} (${which(id)}) from ${mount.display}/${r.checked ? "" : ` (${r.why})`}`);
     else {
       remaining.push(id);
-      a.left.push(`issuer ${id} in ${mount.display}/: vault delete ${mount.display}/issuer/${id} (${r.why})`);
+      a.left.push(`issuer ${id} (${which(id)}) in ${mount.display}/: vault delete ${mount.display}/issuer/${id} (${r.why})`);
     }
   }
+
+  // Only the intermediate uses our key and our certificate; a copy of the parent's chain left behind uses neither.
+  const intermediateLeft = trail.issuerId === undefined ? remaining.length > 0 : remaining.includes(trail.issuerId);
 
   // 2. The key, found by its unique name when its id was lost.
   if (!trail.keyId && trail.keyMaybe) {
     try {
-      const { keyInfo } = await listIds(vault, apiPath(mount, "keys"));
+      const { keyInfo } = await vault.list(apiPath(mount, "keys"));
       trail.keyId = Object.entries(keyInfo).find(([, info]) => (info as { key_name?: string })?.key_name === trail.keyName)?.[0];
       if (!trail.keyId) a.absent.push(`no key was made (none is named ${trail.keyName} in ${mount.display}/)${late}`);
     } catch (err) {
@@ -277,12 +281,12 @@ async function undo(vault: VaultClient, plan: IntermediatePlan, trail: Trail): P
   }
   if (trail.keyId) {
     const id = trail.keyId;
-    if (remaining.length > 0) {
-      a.left.push(`key ${id} ("${trail.keyName}") in ${mount.display}/, used by the issuer above: vault delete ${mount.display}/key/${id} once that issuer is gone`);
+    if (intermediateLeft) {
+      a.left.push(`key ${id} ("${trail.keyName}") in ${mount.display}/, used by the new intermediate: vault delete ${mount.display}/key/${id} once that issuer is gone`);
     } else {
       const r = await removeAndCheck(
         () => vault.delete(apiPath(mount, "key", safeName(id, "key_id"))),
-        async () => !(await listIds(vault, apiPath(mount, "keys"))).keys.includes(id),
+        async () => !(await vault.list(apiPath(mount, "keys"))).keys.includes(id),
       );
       if (r.gone) a.done.push(`deleted the generated key ${id} ("${trail.keyName}") from ${mount.display}/${r.checked ? "" : ` (${r.why})`}`);
       else a.left.push(`key ${id} ("${trail.keyName}") in ${mount.display}/: vault delete ${mount.display}/key/${id} (${r.why})`);
@@ -304,7 +308,7 @@ async function undo(vault: VaultClient, plan: IntermediatePlan, trail: Trail): P
   if (trail.serial) {
     const serial = trail.serial;
     const revoke = `vault write ${parent.display}/revoke serial_number=${serial}`;
-    if (remaining.length > 0 || issuersUnknown) {
+    if (intermediateLeft || issuersUnknown) {
       a.left.push(`certificate ${serial} signed by ${parent.display}/, not revoked while an issuer of ${mount.display}/ may still use it: ${revoke} once it is gone`);
     } else {
       const certPath = apiPath(parent, "cert", safeName(serial, "serial"));

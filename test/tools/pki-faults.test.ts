@@ -203,6 +203,36 @@ describe("undoing an intermediate that failed", () => {
     expect(words).not.toContain("revoked the unused certificate");
   });
 
+  it("undoes what it still can when one removal fails, and names exactly what is left", async () => {
+    const mount = await pkiMount();
+    const before = await rootSerials();
+    proxy.inject({ method: "POST", path: new RegExp(`^${escape(mount)}/intermediate/set-signed$`), mode: "drop-after" });
+    // The first issuer's DELETE goes through; every later one is reset before Vault sees it.
+    proxy.inject({ method: "DELETE", path: new RegExp(`^${escape(mount)}/issuer/[^/]+$`), mode: "reset-before", after: 1, times: 100 });
+    let result: ToolResult;
+    try {
+      result = await intermediate(mount);
+    } finally {
+      proxy.clear();
+    }
+    expect(claimOf(result)).toBe("leftovers");
+    expect(await misleading(result, mount, before)).toBeUndefined();
+    const now = await holdings(mount, before);
+    expect(now.issuers).toHaveLength(1);
+    const left = (await vaultApi("GET", `${mount}/issuer/${now.issuers[0]}`)).json.data;
+    if (left.key_id) {
+      // The intermediate is left: its key and certificate stay with it, named with their commands.
+      expect(text(result)).toContain("(the new intermediate)");
+      expect(now.keys).toEqual([left.key_id]);
+      expect(now.liveSigned).toHaveLength(1);
+    } else {
+      // Only the copy of the root is left: the key is deleted and the certificate revoked.
+      expect(text(result)).toContain("imported with it");
+      expect(now.keys).toEqual([]);
+      expect(now.liveSigned).toEqual([]);
+    }
+  });
+
   it("when it cannot even look for the key a lost answer may have made, says so and names the key to look for", async () => {
     const mount = await pkiMount();
     proxy.inject({ method: "POST", path: new RegExp(`^${escape(mount)}/issuers/generate/intermediate/internal$`), mode: "drop-after" });
