@@ -90,12 +90,16 @@ describe("under load, with the server as its own process", () => {
     let killedAt = 0;
     let restartAt = 0;
     let upAt = 0;
+    let downProbe: Awaited<ReturnType<typeof probeReady>> | undefined;
     try {
       await waitFor("every client's first write", everyClientWrote(load, 0), 10_000);
       const pid = vault.pid!;
       process.kill(pid, "SIGKILL");
       killedAt = Date.now();
-      await Bun.sleep(4000);
+      // Past the readiness cache (2 s), so the probe asks the dead Vault.
+      await Bun.sleep(2500);
+      downProbe = await probeReady(server.base);
+      await Bun.sleep(1500);
       restartAt = Date.now();
       // Dev mode comes back empty, with the same address, root token and a fresh kv-v2 mount at secret/.
       await vault.restart();
@@ -111,6 +115,9 @@ describe("under load, with the server as its own process", () => {
     expect(down.filter((r) => r.cls === "success").map((r) => r.answer.text)).toEqual([]);
     expect([...classes(down)].filter((c) => c !== "unchanged" && c !== "uncertain")).toEqual([]);
     expect(down.filter((r) => !/could not be reached|broke/.test(r.answer.text)).map((r) => r.answer.text)).toEqual([]);
+    expect(downProbe?.status).toBe(503);
+    expect(downProbe?.body.reason).toContain("could not be reached");
+    expect(downProbe!.ms).toBeLessThan(READY_BOUND_MS);
     // Data from before the restart is gone with the dev Vault; what was acknowledged after it must be there.
     await expectTruthful(load.records, prefix, restartAt);
     console.log(`restart: ${load.records.length} calls, ${down.length} while down, recovered ${Date.now() - upAt} ms after restart`, tally(load.records));
@@ -130,13 +137,20 @@ describe("under load, with the server as its own process", () => {
     })();
     let stoppedAt = 0;
     let contAt = 0;
+    let healthzMs = Infinity;
     const pid = vault.pid!;
     try {
       await waitFor("every client's first write", everyClientWrote(load, 0), 10_000);
       process.kill(pid, "SIGSTOP");
       stoppedAt = Date.now();
       try {
-        await Bun.sleep(40_000);
+        await Bun.sleep(20_000);
+        // Liveness never asks Vault, so it answers at once even now.
+        const started = performance.now();
+        const live = await fetch(`${server.base}/healthz`, { signal: AbortSignal.timeout(5000), proxy: false } as RequestInit);
+        healthzMs = performance.now() - started;
+        expect(live.status).toBe(200);
+        await Bun.sleep(20_000);
       } finally {
         sigcont(pid);
         contAt = Date.now();
@@ -170,6 +184,7 @@ describe("under load, with the server as its own process", () => {
     }
     const slowestProbe = Math.max(...late.map((p) => p.ms));
     expect(slowestProbe).toBeLessThan(READY_BOUND_MS);
+    expect(healthzMs).toBeLessThan(1000);
     await expectTruthful(load.records, prefix);
     console.log(
       `stall: ${load.records.length} calls, ${stalled.length} during the stall (slowest ${Math.round(slowest)} ms); ` +
