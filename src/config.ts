@@ -40,6 +40,8 @@ export interface Config {
     readonly maxSessions: number;
     /** Serve HTTPS with this certificate and key (PEM files), for hosts without a TLS-terminating proxy. */
     readonly tls?: { readonly certFile: string; readonly keyFile: string };
+    /** GET /metrics: on the MCP port ("mcp"), on a listener of its own (host and port), or not at all. */
+    readonly metrics: { readonly serve: "mcp" | "off" } | { readonly serve: "separate"; readonly host: string; readonly port: number };
   };
   readonly logLevel: Level;
 }
@@ -83,6 +85,7 @@ const FLAGS: Record<string, string> = {
   "--stateful": "MCP_STATEFUL",
   "--session-idle-timeout": "MCP_SESSION_IDLE_TIMEOUT",
   "--max-sessions": "MCP_MAX_SESSIONS",
+  "--metrics-addr": "MCP_METRICS_ADDR",
   "--log-level": "LOG_LEVEL",
 };
 
@@ -90,9 +93,12 @@ const FLAGS: Record<string, string> = {
 const BOOLEAN_FLAGS = new Set(["--vault-skip-verify", "--stateful"]);
 
 export const USAGE = `Usage: vault-mcp-server [serve|stdio] [flags]
+       vault-mcp-server doctor [--json] [flags]
 
   serve (default)  MCP Streamable HTTP at POST /mcp (plus /healthz, /readyz)
   stdio            MCP over standard input/output, for desktop clients
+  doctor           checks the configuration, Vault, the token, each tool's policy and the MCP port;
+                   one ok/warn/fail line each (--json: as JSON); exit 0 unless a check fails
 
 Flags (each mirrors an environment variable):
 ${Object.entries(FLAGS)
@@ -202,6 +208,7 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
       sessionIdleMs: durationMs("MCP_SESSION_IDLE_TIMEOUT", env.MCP_SESSION_IDLE_TIMEOUT, 30 * 60_000),
       maxSessions: int("MCP_MAX_SESSIONS", env.MCP_MAX_SESSIONS, 1000, 1, 100_000),
       tls: listenerTls(env),
+      metrics: metricsListener(env.MCP_METRICS_ADDR),
     },
     logLevel: logLevel as Level,
   };
@@ -269,6 +276,19 @@ function listenerTls(env: Record<string, string | undefined>): Config["http"]["t
     throw new ConfigError("MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE go together (PEM certificate and its key); set both or neither");
   }
   return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
+/** MCP_METRICS_ADDR: unset serves /metrics on the MCP port; "off" serves none; "host:port" or ":port" a listener of its own. */
+function metricsListener(value: string | undefined): Config["http"]["metrics"] {
+  const v = (value ?? "").trim();
+  if (v === "") return { serve: "mcp" };
+  if (v.toLowerCase() === "off") return { serve: "off" };
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]*)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) {
+    throw new ConfigError(`MCP_METRICS_ADDR must be "host:port" (e.g. "0.0.0.0:9090"), ":port", or "off", got "${value}"`);
+  }
+  return { serve: "separate", host: m[1] ?? (m[2] || "0.0.0.0"), port };
 }
 
 /** Reads a PEM file named by the config, with an error that names the setting. */

@@ -1,6 +1,8 @@
 // Entry point, and the only module with side effects: reads config, then serves MCP over HTTP or stdio.
 import { ConfigError, loadConfig, readPem, USAGE } from "./config.ts";
-import { createApp } from "./http/app.ts";
+import { exitCode, redact, renderJson, renderText } from "./doctor/report.ts";
+import { runDoctor } from "./doctor/run.ts";
+import { createApp, metricsResponse } from "./http/app.ts";
 import { createLogger } from "./log.ts";
 import { serveStdio } from "./mcp/stdio.ts";
 import { SERVER_VERSION } from "./mcp/server.ts";
@@ -14,6 +16,13 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes("--version")) {
     process.stdout.write(`vault-mcp-server ${SERVER_VERSION}\n`);
     return;
+  }
+  if (argv[0] === "doctor") {
+    // Same flags and environment as the server; a configuration that does not parse is the doctor's first finding.
+    const json = argv.includes("--json");
+    const { checks, secrets } = await runDoctor(argv.slice(1).filter((a) => a !== "--json"), process.env);
+    process.stdout.write(redact(json ? renderJson(checks) : renderText(checks), secrets));
+    process.exit(exitCode(checks));
   }
   let config;
   try {
@@ -40,7 +49,19 @@ async function main(argv: string[]): Promise<void> {
     handleMcp: runtime.handleMcp,
     readiness: runtime.readiness,
     guard: { bindHost: config.http.host, allowedOrigins: config.http.allowedOrigins },
+    ...(config.http.metrics.serve === "mcp" ? { metrics: runtime.telemetry.render } : {}),
   });
+  const metricsAddr = config.http.metrics.serve === "separate" ? config.http.metrics : undefined;
+  // A listener of its own for clusters that scrape only a metrics port: it serves /metrics and nothing else.
+  const metricsServer =
+    metricsAddr &&
+    Bun.serve({
+      hostname: metricsAddr.host,
+      port: metricsAddr.port,
+      reusePort: false,
+      development: false,
+      fetch: (req) => (new URL(req.url).pathname === "/metrics" && req.method === "GET" ? metricsResponse(runtime.telemetry.render) : new Response("Not Found", { status: 404 })),
+    });
   // Bun's idle timeout (seconds, at most 255) must outlast the slowest Vault call we wait for.
   const idleTimeout = Math.min(255, Math.ceil(config.vault.timeoutMs / 1000) + 10);
   const certFiles = config.http.tls;
@@ -62,6 +83,7 @@ async function main(argv: string[]): Promise<void> {
     vault: config.vault.addr,
     version: SERVER_VERSION,
     sessions: config.http.stateful ? "stateful" : "stateless",
+    metrics: metricsServer ? `http://${metricsAddr.host}:${metricsServer.port}/metrics` : config.http.metrics.serve === "mcp" ? "/metrics" : "off",
   });
 
   const stop = (signal: string) => {
@@ -69,6 +91,7 @@ async function main(argv: string[]): Promise<void> {
     void runtime
       .close()
       .then(() => app.stop())
+      .then(() => metricsServer?.stop())
       .finally(() => process.exit(0));
   };
   process.on("SIGTERM", () => stop("SIGTERM"));

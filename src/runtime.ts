@@ -9,14 +9,19 @@ import { ToolRegistry } from "./tools/registry.ts";
 import { tokenSourceFor } from "./vault/auth.ts";
 import { explainingTlsFailures, vaultTls } from "./vault/auth-tls.ts";
 import { type TokenSource, VaultClient } from "./vault/client.ts";
+import { createTelemetry, type Telemetry } from "./telemetry.ts";
 import { createReadinessCheck } from "./vault/health.ts";
 import { MountInfoCache } from "./vault/mount-info.ts";
+import { TokenKeeper } from "./vault/token-keeper.ts";
 import type { LeaseTiming } from "./vault/token-lease.ts";
+import { SERVER_VERSION } from "./mcp/server.ts";
 
 export interface Runtime extends McpDeps {
   vault: VaultClient;
   handleMcp(req: Request, client?: string): Promise<Response>;
   readiness: ReturnType<typeof createReadinessCheck>;
+  /** What GET /metrics serves. */
+  telemetry: Telemetry;
   /** Present in stateful mode (MCP_STATEFUL). */
   sessions?: McpSessions;
   /** Ends what outlives a request (sessions and their streams); call before stopping the HTTP server. */
@@ -31,6 +36,7 @@ export interface RuntimeOverrides {
 }
 
 export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOverrides = {}): Runtime {
+  const telemetry = createTelemetry(SERVER_VERSION);
   if (config.vault.tls.skipVerify) log.warn("VAULT_SKIP_VERIFY is set: Vault's TLS certificate is NOT verified; anyone on the path can read the token");
   const connection = {
     addr: config.vault.addr,
@@ -38,22 +44,28 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     timeoutMs: config.vault.timeoutMs,
     fetch: explainingTlsFailures(overrides.fetch ?? fetch),
     tls: vaultTls(config.vault.tls),
+    observe: telemetry.vault,
   };
   const tokens =
     overrides.tokens ??
     tokenSourceFor(config.vault.auth, { client: (t) => new VaultClient({ ...connection, tokens: t }), log, timing: overrides.leaseTiming });
   const vault = new VaultClient({ ...connection, tokens });
+  if (tokens instanceof TokenKeeper) tokens.onEvent = telemetry.token;
   const registry = new ToolRegistry(allTools);
+  registry.observer = telemetry.calls;
   const context = { vault, mounts: new MountInfoCache(vault), log };
   const deps = { registry, context };
   const sessions = config.http.stateful
     ? new McpSessions(deps, { idleMs: config.http.sessionIdleMs, maxSessions: config.http.maxSessions, log })
     : undefined;
+  const readiness = createReadinessCheck(vault);
+  telemetry.watch({ tokenTtlSeconds: tokens instanceof TokenKeeper ? () => tokens.ttlSeconds() : undefined, readiness });
   return {
     ...deps,
     vault,
+    telemetry,
     handleMcp: createMcpHttpHandler(deps, { maxBodyBytes: config.http.maxBodyBytes, sessions }),
-    readiness: createReadinessCheck(vault),
+    readiness,
     sessions,
     close: async () => sessions?.closeAll(),
   };

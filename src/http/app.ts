@@ -1,5 +1,6 @@
 // The HTTP surface (Elysia): POST /mcp, health and readiness probes, and the guards in front of them.
 import { Elysia } from "elysia";
+import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from "../metrics.ts";
 import { jsonRpcError } from "../mcp/http.ts";
 import { publicReadiness, type Readiness } from "../vault/health.ts";
 import { checkRequest, type GuardPolicy, isLoopbackHostname } from "./guards.ts";
@@ -9,6 +10,13 @@ export interface AppDeps {
   handleMcp(req: Request, client?: string): Promise<Response>;
   readiness(): Promise<Readiness>;
   guard: GuardPolicy;
+  /** The Prometheus text for GET /metrics on this listener; absent when metrics are off or served elsewhere. */
+  metrics?: () => Promise<string>;
+}
+
+/** GET /metrics as Prometheus scrapes it. */
+export async function metricsResponse(render: () => Promise<string>): Promise<Response> {
+  return new Response(await render(), { headers: { "content-type": METRICS_CONTENT_TYPE } });
 }
 
 export function createApp(deps: AppDeps) {
@@ -19,6 +27,7 @@ export function createApp(deps: AppDeps) {
         if (!verdict.ok) return jsonRpcError(verdict.status, -32000, verdict.reason);
       })
       .get("/healthz", () => Response.json({ status: "ok" }))
+      .get("/metrics", () => (deps.metrics ? metricsResponse(deps.metrics) : new Response("Not Found", { status: 404 })))
       .get("/readyz", async ({ request, server }) => {
         const r = await deps.readiness();
         // Vault's address, version and what is wrong are for the operator on this host; a peer gets only the status.

@@ -15,6 +15,18 @@ export class ToolError extends Error {
 const CAPABILITY: Record<string, string> = { GET: "read", LIST: "list", POST: "create/update", PUT: "create/update", PATCH: "patch", DELETE: "delete" };
 const OPERATION: Record<string, string> = { GET: "read", LIST: "list", POST: "write to", PUT: "write to", PATCH: "patch", DELETE: "delete" };
 
+/** How a call ended, as a bounded metric label. */
+export type CallOutcome = "ok" | "invalid_arguments" | "tool_error" | "denied" | "vault_error" | "uncertain" | "unavailable" | "internal";
+
+export function failureClass(err: unknown): CallOutcome {
+  if (err instanceof ToolError || err instanceof PathError || err instanceof MountNotFound) return "tool_error";
+  if (err instanceof VaultAuthError) return "unavailable";
+  if (!(err instanceof VaultError)) return "internal";
+  if (err.isUncertain) return "uncertain";
+  if (err.failure === "http") return err.status === 403 ? "denied" : "vault_error";
+  return "unavailable";
+}
+
 /** The text of an `isError` tool result for `err`; `unexpected` is true for bugs worth logging. */
 export function describeFailure(err: unknown): { text: string; unexpected: boolean } {
   if (err instanceof ToolError) return { text: err.message, unexpected: false };

@@ -6,7 +6,14 @@ import type { Logger } from "../log.ts";
 import { Journal, type VaultClient } from "../vault/client.ts";
 import type { MountInfoCache } from "../vault/mount-info.ts";
 import { hasLoneSurrogate, LONE_SURROGATE_REASON } from "../vault/paths.ts";
-import { describeFailure, journalNote, ToolError } from "./errors.ts";
+import { type CallOutcome, describeFailure, failureClass, journalNote, ToolError } from "./errors.ts";
+
+export type { CallOutcome };
+
+export interface CallObserver {
+  started(tool: string): void;
+  finished(tool: string, outcome: CallOutcome, seconds: number): void;
+}
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -122,28 +129,48 @@ export class ToolRegistry {
     return this.tools.has(name);
   }
 
+  /** Told when each call starts and how it ended: for metrics. */
+  observer: CallObserver | undefined;
+
   /** Runs a tool. Throws UnknownTool (a protocol error); every other failure is an isError result. */
   async call(name: string, rawArgs: unknown, ctx: ToolContext): Promise<CallResult> {
     const entry = this.tools.get(name);
     if (!entry) throw new UnknownTool(name, this.names());
+    const observer = this.observer;
+    if (!observer) return this.run(entry, rawArgs, ctx).then((r) => r.result);
+    const started = performance.now();
+    observer.started(name);
+    let outcome: CallOutcome = "internal";
+    try {
+      const { result, outcome: o } = await this.run(entry, rawArgs, ctx);
+      outcome = o;
+      return result;
+    } finally {
+      observer.finished(name, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  private async run(entry: Entry, rawArgs: unknown, ctx: ToolContext): Promise<{ result: CallResult; outcome: CallOutcome }> {
+    const name = entry.def.name;
     const args = prepareArguments(entry, rawArgs);
-    if (typeof args === "string") return errorResult(args);
+    if (typeof args === "string") return { result: errorResult(args), outcome: "invalid_arguments" };
     // Every request this call makes that could change Vault is journaled, so a failure can say what did change.
     const journal = new Journal();
     try {
       const answer = await entry.def.run(args, { ...ctx, vault: ctx.vault.recording(journal) });
-      return {
+      const result: CallResult = {
         content: [
           { type: "text", text: answer.text },
           ...(answer.resources ?? []).map((r) => ({ type: "resource" as const, resource: { uri: r.uri, mimeType: r.mimeType, text: r.text } })),
         ],
         structuredContent: answer.structured as Record<string, unknown>,
       };
+      return { result, outcome: "ok" };
     } catch (err) {
       const { text, unexpected } = describeFailure(err);
       if (unexpected) ctx.log.error("tool failed unexpectedly", { tool: name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       // A tool's own ToolError already says what its earlier steps did; any other failure gets the journal's account.
-      return errorResult(err instanceof ToolError ? text : text + journalNote(journal, err));
+      return { result: errorResult(err instanceof ToolError ? text : text + journalNote(journal, err)), outcome: failureClass(err) };
     }
   }
 }

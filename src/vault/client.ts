@@ -36,7 +36,11 @@ export interface VaultClientOptions {
   tls?: VaultTls;
   /** Injected for tests of faults only; defaults to the global fetch. */
   fetch?: typeof fetch;
+  /** Told of every request sent (resends too): for metrics. `outcome` is the HTTP status or the failure's kind. */
+  observe?: VaultObserver;
 }
+
+export type VaultObserver = (method: string, path: string, outcome: string, seconds: number) => void;
 
 /** Vault's JSON envelope; only the fields we read. */
 export interface VaultResponse<T = Record<string, unknown>> {
@@ -106,6 +110,7 @@ export class VaultClient {
   private readonly tokens: TokenSource;
   private readonly tls: Record<string, unknown> | undefined;
   private readonly fetcher: typeof fetch;
+  private readonly observe: VaultObserver | undefined;
   private journal: Journal | undefined;
 
   constructor(options: VaultClientOptions) {
@@ -115,6 +120,7 @@ export class VaultClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.tokens = options.tokens;
     this.fetcher = options.fetch ?? fetch;
+    this.observe = options.observe;
     this.tls = bunTls(options.tls);
   }
 
@@ -190,8 +196,33 @@ export class VaultClient {
     return (parsed ?? {}) as VaultResponse<T>;
   }
 
-  /** Sends once and reads the whole answer. Throws VaultError for anything that is not a complete answer in Vault's JSON. */
   private async exchange(
+    method: Method,
+    verb: string,
+    path: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    fresh: boolean,
+    timeoutMs: number,
+  ): Promise<Exchange> {
+    if (!this.observe) return this.exchangeOnce(method, verb, path, url, headers, body, fresh, timeoutMs);
+    const started = performance.now();
+    let outcome = "error";
+    try {
+      const answer = await this.exchangeOnce(method, verb, path, url, headers, body, fresh, timeoutMs);
+      outcome = String(answer.status);
+      return answer;
+    } catch (err) {
+      if (err instanceof VaultError) outcome = err.failure === "http" ? String(err.status) : err.failure;
+      throw err;
+    } finally {
+      this.observe(verb, path, outcome, (performance.now() - started) / 1000);
+    }
+  }
+
+  /** Sends once and reads the whole answer. Throws VaultError for anything that is not a complete answer in Vault's JSON. */
+  private async exchangeOnce(
     method: Method,
     verb: string,
     path: string,

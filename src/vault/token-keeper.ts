@@ -54,7 +54,12 @@ export const systemClock: Clock = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** What the keeper did, for metrics: a login (or reading a handed-in token), a renewal, or a check of a refused token. */
+export type TokenEvent = "login" | "renew" | "verify";
+
 export class TokenKeeper implements TokenSource {
+  /** Told of each login, renewal and check with whether it worked. */
+  onEvent: ((event: TokenEvent, ok: boolean) => void) | undefined;
   private readonly timing: LeaseTiming;
   private lease: Lease | undefined;
   private pending: Promise<Lease> | undefined;
@@ -98,6 +103,12 @@ export class TokenKeeper implements TokenSource {
     void this.refresh("Vault refused the token", () => this.verify(lease));
   }
 
+  /** Seconds left on the token's lease, when known (undefined before the first use, or for a token that never expires). */
+  ttlSeconds(): number | undefined {
+    const end = this.lease ? expiresAt(this.lease) : undefined;
+    return end === undefined ? undefined : Math.max(0, (end - this.clock.now()) / 1000);
+  }
+
   /** True when lookup-self confirmed that Vault no longer accepts `token` (and no other token has replaced it since). */
   rejected(token: string): boolean {
     return this.deadToken === token && this.lease?.token === token;
@@ -126,6 +137,7 @@ export class TokenKeeper implements TokenSource {
     if (this.clock.now() < this.blockedUntil) throw this.lastError;
     try {
       const lease = await this.credential.obtain();
+      this.onEvent?.("login", true);
       this.failures = 0;
       this.blockedUntil = -Infinity;
       this.adopt(lease);
@@ -134,6 +146,7 @@ export class TokenKeeper implements TokenSource {
       }
       return lease;
     } catch (err) {
+      this.onEvent?.("login", false);
       this.failures++;
       const wait = backoffMs(this.failures, this.timing);
       this.blockedUntil = this.clock.now() + wait;
@@ -203,11 +216,13 @@ export class TokenKeeper implements TokenSource {
     try {
       const auth = await this.api.renewSelf(lease.token);
       if (this.lease?.token !== lease.token) return;
+      this.onEvent?.("renew", true);
       const renewed = leaseFromAuth(auth, this.clock.now(), lease);
       this.lease = renewed;
       this.log.debug("renewed the Vault token", { auth: this.credential.label, ttl_s: renewed.ttlMs / 1000, near_max_ttl: isCapped(renewed) });
       this.schedule(renewed);
     } catch (err) {
+      this.onEvent?.("renew", false);
       if (this.lease?.token !== lease.token) return;
       this.log.warn("could not renew the Vault token", { auth: this.credential.label, error: messageOf(err) });
       if (this.credential.canLogin) {
@@ -225,11 +240,13 @@ export class TokenKeeper implements TokenSource {
   private async verify(lease: Lease): Promise<Lease> {
     try {
       await this.api.lookupSelf(lease.token);
+      this.onEvent?.("verify", true);
       // Still valid: the 403 was a policy's answer, not the token's.
       if (this.deadToken === lease.token) this.deadToken = undefined;
       return lease;
     } catch (err) {
       // Vault unreachable or the like: nothing learned, keep the token.
+      this.onEvent?.("verify", false);
       if (!isForbidden(err)) return lease;
       this.deadToken = lease.token;
       this.log.warn(

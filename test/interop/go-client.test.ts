@@ -1,15 +1,10 @@
 // kagent's client: the official Go SDK's StreamableClientTransport (test/goclient) against the compiled binary and
 // the real Vault, with go-sdk v1.6 (kagent v0.9's) and v1.7 (which probes 2026-07-28's server/discover first).
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { buildGoTool } from "../support/go-tool.ts";
 import { unique, vaultApi } from "../support/mcp.ts";
 import { run, type ServerProcess, startServer } from "./server-process.ts";
 
-const repoRoot = resolve(import.meta.dir, "..", "..");
-const source = join(repoRoot, "test", "goclient");
-const cacheRoot = join(repoRoot, ".cache", "goclient");
 
 interface Variant {
   label: string;
@@ -25,31 +20,9 @@ const VARIANTS: Variant[] = [
   { label: "go-sdk v1.7 (server/discover, then fallback)", modfile: "go.v17.mod", sdk: /^v1\.7\./, probesDiscover: true },
 ];
 
-const RECIPE = "CGO_ENABLED=0 go build -trimpath -modfile (1)";
-
-/** Builds test/goclient with the variant's go.mod into .cache/goclient, unless a build of the same sources is there. */
-async function buildClient(variant: Variant): Promise<string> {
-  const go = Bun.which("go");
-  if (!go) throw new Error("the Go client interop test needs a Go toolchain on PATH (see test/goclient/go.mod for the version)");
-  const sum = variant.modfile.replace(/\.mod$/, ".sum");
-  const goVersion = (await run([go, "env", "GOVERSION"])).stdout.trim();
-  const hash = createHash("sha256").update(RECIPE).update(goVersion);
-  for (const name of ["main.go", variant.modfile, sum]) hash.update(`\0${name}\0`).update(readFileSync(join(source, name)));
-  const stamp = hash.digest("hex");
-  const dir = join(cacheRoot, variant.modfile.replace(/\.mod$/, ""));
-  const binary = join(dir, "goclient");
-  if (existsSync(binary) && existsSync(`${binary}.stamp`) && readFileSync(`${binary}.stamp`, "utf8").trim() === stamp) return binary;
-  mkdirSync(dir, { recursive: true });
-  const partial = `${binary}.tmp-${process.pid}`;
-  const built = await run([go, "build", "-trimpath", `-modfile=${variant.modfile}`, "-o", partial, "."], {
-    cwd: source,
-    env: { ...process.env, CGO_ENABLED: "0" },
-    timeoutMs: 300_000,
-  });
-  if (built.code !== 0) throw new Error(`go build of test/goclient (${variant.modfile}) failed:\n${built.stdout}${built.stderr}`);
-  renameSync(partial, binary);
-  writeFileSync(`${binary}.stamp`, `${stamp}\n`);
-  return binary;
+/** test/goclient built with the variant's go.mod (see test/support/go-tool.ts). */
+function buildClient(variant: Variant): Promise<string> {
+  return buildGoTool("goclient", variant.modfile);
 }
 
 interface Exchange {

@@ -23,6 +23,7 @@ export function testServer(env: Record<string, string> = {}): TestServer {
     handleMcp: runtime.handleMcp,
     readiness: runtime.readiness,
     guard: { bindHost: config.http.host, allowedOrigins: config.http.allowedOrigins },
+    ...(config.http.metrics.serve === "mcp" ? { metrics: runtime.telemetry.render } : {}),
   });
   const fetchApp = (input: string | URL | Request, init?: RequestInit) =>
     app.handle(input instanceof Request ? input : new Request(input.toString(), init));
