@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from "../metrics.ts";
 import { jsonRpcError } from "../mcp/http.ts";
 import { publicReadiness, type Readiness } from "../vault/health.ts";
-import { checkRequest, type GuardPolicy, isLoopbackHostname } from "./guards.ts";
+import { checkRequest, type GuardPolicy, isLoopbackPeer } from "./guards.ts";
 
 export interface AppDeps {
   /** `client` is the peer's address where the listener knows it (sessions are capped per client). */
@@ -32,8 +32,7 @@ export function createApp(deps: AppDeps) {
         const r = await deps.readiness();
         // Vault's address, version and what is wrong are for the operator on this host; a peer gets only the status.
         // With no server (app.handle in-process) the caller is this process itself.
-        const peer = server?.requestIP(request)?.address;
-        const local = peer === undefined || isLoopbackHostname(peer.replace(/^::ffff:/, ""));
+        const local = isLoopbackPeer(server ? (server.requestIP(request)?.address ?? "") : undefined);
         return Response.json(local ? r : publicReadiness(r), { status: r.ready ? 200 : 503 });
       })
       // parse: "none" leaves the body stream to the MCP handler, which enforces its own size limit.

@@ -21,6 +21,15 @@ export function isLoopbackHostname(hostname: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/**
+ * Whether a peer address (Bun's requestIP) is this host's loopback; `undefined` (no socket: an in-process app.handle)
+ * is this process itself. IPv4-mapped IPv6 ("::ffff:127.0.0.1") counts as its IPv4 address.
+ */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return true;
+  return isLoopbackHostname(address.toLowerCase().replace(/^::ffff:/, ""));
+}
+
 export interface GuardPolicy {
   /** The address the server listens on (MCP_HOST). */
   bindHost: string;

@@ -77,7 +77,7 @@ export function describeVaultError(err: VaultError): string {
   if (err.status === 403) {
     const op = OPERATION[err.method] ?? err.method.toLowerCase();
     const cap = CAPABILITY[err.method] ?? err.method.toLowerCase();
-    return `Permission denied: this token may not ${op} ${err.path} (it needs the "${cap}" capability on that path). Nothing was changed. Use a token whose policy grants it, or ask a Vault administrator to add it.`;
+    return `Permission denied: this token may not ${op} ${err.path} (it needs the "${cap}" capability on that path). Nothing was changed. Use a token whose policy grants it, or ask a Vault administrator to add it. (Vault answers a revoked or expired token the same way; the server checks its token after such an answer, and /readyz reports it.)`;
   }
   if (err.status === 404) return `Vault has nothing at ${err.path}.${detail}`;
   if (err.status === 429) return `Vault is rate-limiting requests (429) on ${err.path}. Wait a moment and retry.${detail}`;

@@ -70,6 +70,8 @@ export class TokenKeeper implements TokenSource {
   private lastVerify = -Infinity;
   /** The token lookup-self last answered 403 for: Vault itself no longer accepts it. */
   private deadToken: string | undefined;
+  /** A check of a refused token postponed to the end of the verify interval. */
+  private deferredVerify: unknown;
   private closed = false;
 
   constructor(
@@ -97,8 +99,16 @@ export class TokenKeeper implements TokenSource {
     const lease = this.lease;
     if (!lease || lease.token !== token || this.pending || this.closed) return;
     const now = this.clock.now();
-    // A policy denial also answers 403; without this limit an agent retrying a denied call would hammer Vault.
-    if (now - this.lastVerify < this.timing.verifyIntervalMs) return;
+    // A policy denial also answers 403; without this limit an agent retrying a denied call would hammer Vault. A 403
+    // inside the interval is not dropped but checked once when it ends, so a token revoked meanwhile is found out.
+    const wait = this.lastVerify + this.timing.verifyIntervalMs - now;
+    if (wait > 0) {
+      this.deferredVerify ??= this.clock.setTimeout(() => {
+        this.deferredVerify = undefined;
+        this.invalidate(token);
+      }, wait);
+      return;
+    }
     this.lastVerify = now;
     void this.refresh("Vault refused the token", () => this.verify(lease));
   }
@@ -118,6 +128,8 @@ export class TokenKeeper implements TokenSource {
   close(): void {
     this.closed = true;
     this.clearTimer();
+    if (this.deferredVerify !== undefined) this.clock.clearTimeout(this.deferredVerify);
+    this.deferredVerify = undefined;
   }
 
   /** Single flight: every caller waiting for a new token shares one login. */
