@@ -44,6 +44,10 @@ export interface Config {
     readonly metrics: { readonly serve: "mcp" | "off" } | { readonly serve: "separate"; readonly host: string; readonly port: number };
   };
   readonly logLevel: Level;
+  readonly tools: {
+    /** MCP_KV1_MERGE: KV v1 merges are refused (default) or serialised in this process ("local": one replica only). */
+    readonly kv1Merge: "refuse" | "local";
+  };
 }
 
 export class ConfigError extends Error {
@@ -86,6 +90,7 @@ const FLAGS: Record<string, string> = {
   "--session-idle-timeout": "MCP_SESSION_IDLE_TIMEOUT",
   "--max-sessions": "MCP_MAX_SESSIONS",
   "--metrics-addr": "MCP_METRICS_ADDR",
+  "--kv1-merge": "MCP_KV1_MERGE",
   "--log-level": "LOG_LEVEL",
 };
 
@@ -211,6 +216,7 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
       metrics: metricsListener(env.MCP_METRICS_ADDR),
     },
     logLevel: logLevel as Level,
+    tools: { kv1Merge: kv1Merge(env.MCP_KV1_MERGE) },
   };
   if ((config.vault.tls.clientCertFile === undefined) !== (config.vault.tls.clientKeyFile === undefined)) {
     throw new ConfigError("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together; set both or neither");
@@ -276,6 +282,13 @@ function listenerTls(env: Record<string, string | undefined>): Config["http"]["t
     throw new ConfigError("MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE go together (PEM certificate and its key); set both or neither");
   }
   return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
+function kv1Merge(value: string | undefined): "refuse" | "local" {
+  const v = (value ?? "").trim().toLowerCase();
+  if (v === "" || v === "refuse") return "refuse";
+  if (v === "local") return "local";
+  throw new ConfigError(`MCP_KV1_MERGE must be "refuse" (the default) or "local" (one server process only), got "${value}"`);
 }
 
 /** MCP_METRICS_ADDR: unset serves /metrics on the MCP port; "off" serves none; "host:port" or ":port" a listener of its own. */

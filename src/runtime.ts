@@ -53,7 +53,7 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
   if (tokens instanceof TokenKeeper) tokens.onEvent = telemetry.token;
   const registry = new ToolRegistry(allTools);
   registry.observer = telemetry.calls;
-  const context = { vault, mounts: new MountInfoCache(vault), log };
+  const context = { vault, mounts: new MountInfoCache(vault), log, settings: { kv1Merge: config.tools.kv1Merge } };
   const deps = { registry, context };
   const sessions = config.http.stateful
     ? new McpSessions(deps, { idleMs: config.http.sessionIdleMs, maxSessions: config.http.maxSessions, log })

@@ -38,7 +38,7 @@ describe("a read-only token", () => {
   });
 
   it("cannot delete a secret or a key", async () => {
-    expect(text(await call(client, "delete_secret", { path: `${folder}/db` }))).toContain('needs the "delete" capability');
+    expect(text(await call(client, "delete_secret", { path: `${folder}/db` }))).toContain(`may not write to secret/delete/${folder}/db (it needs the "create/update" capability`);
     expect(text(await call(client, "delete_secret", { path: `${folder}/db`, key: "password" }))).toContain("Permission denied");
     expect((await vaultApi("GET", `secret/data/${folder}/db`)).json.data.data).toEqual({ password: "original" });
   });

@@ -3,9 +3,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import type { Subprocess } from "bun";
 import { resolve } from "node:path";
-import { loadConfig } from "../src/config.ts";
-import { silentLogger } from "../src/log.ts";
-import { buildRuntime } from "../src/runtime.ts";
 import { unique, vaultApi } from "./support/mcp.ts";
 import { testVault } from "./support/vault.ts";
 
@@ -238,13 +235,8 @@ describe("two replicas, deletes against writers", () => {
   }, SLOW_MS);
 });
 
-// Whether the configuration carries MCP_KV1_MERGE=local into the tools; until it does, the local mode cannot be started.
-const localModeWired =
-  (buildRuntime(loadConfig([], { VAULT_TOKEN: "unused", MCP_KV1_MERGE: "local" }), silentLogger).context as { settings?: { kv1Merge?: string } })
-    .settings?.kv1Merge === "local";
-
 describe("MCP_KV1_MERGE=local on two replicas (the danger the README warns of)", () => {
-  it.skipIf(!localModeWired)("loses acknowledged KV v1 keys: in-process locks do not reach across processes", async () => {
+  it("loses acknowledged KV v1 keys: in-process locks do not reach across processes", async () => {
     const local = await Promise.all([startReplica({ MCP_KV1_MERGE: "local" }), startReplica({ MCP_KV1_MERGE: "local" })]);
     try {
       const { acked } = await mergeStorm(local, v1, "local-storm");

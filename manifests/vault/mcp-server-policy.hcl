@@ -28,9 +28,16 @@ path "sys/internal/ui/mounts/*" {
 # KV v2 data at secret/:
 #   read_secret     GET
 #   write_secret    POST with options.cas=0 to create, PATCH to merge keys into the latest version
-#   delete_secret   DELETE (soft delete of the latest version, recoverable), PATCH to drop one key
+#   delete_secret   PATCH to drop one key (check-and-set)
+# No delete here: delete_secret soft-deletes exactly the version it read through secret/delete/ below.
 path "secret/data/*" {
-  capabilities = ["create", "read", "update", "patch", "delete"]
+  capabilities = ["create", "read", "update", "patch"]
+}
+
+# delete_secret (whole secret): POST versions=[N], a soft delete of exactly the version it read (recoverable
+# with undelete), never "whatever is latest by then".
+path "secret/delete/*" {
+  capabilities = ["update"]
 }
 
 # list_secrets (LIST, including the mount's top level secret/metadata/), and write_secret reads

@@ -27,7 +27,7 @@ interface KvTarget extends kv.KvLocation {
  * which is safe with exactly one replica. Read loosely so that a context without the setting means "refuse".
  */
 function kv1Merge(ctx: ToolContext): "refuse" | "local" {
-  return (ctx as ToolContext & { settings?: { kv1Merge?: string } }).settings?.kv1Merge === "local" ? "local" : "refuse";
+  return ctx.settings?.kv1Merge === "local" ? "local" : "refuse";
 }
 
 async function target(ctx: ToolContext, mountRaw: unknown, pathRaw: unknown, allowEmptyPath = false): Promise<KvTarget> {

@@ -22,11 +22,18 @@ export interface ToolAnnotations {
   openWorldHint: boolean;
 }
 
-/** What every tool receives: the Vault client, the mount cache, a logger. */
+/** Operator settings that change what tools may do (from Config; never from a tool argument). */
+export interface ToolSettings {
+  /** KV v1 merges (read, add keys, write back) are safe only with one server process: "local" allows them. */
+  readonly kv1Merge: "refuse" | "local";
+}
+
+/** What every tool receives: the Vault client, the mount cache, a logger, the operator's settings. */
 export interface ToolContext {
   vault: VaultClient;
   mounts: MountInfoCache;
   log: Logger;
+  settings?: ToolSettings;
 }
 
 export interface EmbeddedText {

@@ -305,9 +305,12 @@ export class VaultClient {
     return (await this.request<T>("PATCH", path, { body, contentType: "application/merge-patch+json", ...options })) ?? {};
   }
 
-  /** DELETE. Deleting what is already gone changes nothing more, so it may be resent after a lost answer. */
-  async delete(path: string): Promise<void> {
-    await this.request("DELETE", path, { idempotent: true });
+  /**
+   * DELETE. Not resent by default: something recreated at the same path between a lost answer and a resend would be
+   * deleted too. Pass idempotent for paths that name one object for good (an id).
+   */
+  async delete(path: string, options: WriteOptions = {}): Promise<void> {
+    await this.request("DELETE", path, options);
   }
 }
 

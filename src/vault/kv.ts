@@ -90,19 +90,31 @@ export async function readMetadataV2(vault: VaultClient, at: KvLocation): Promis
  * Returns the new version. Throws VaultError 404 when there is no live latest version to patch.
  */
 export async function patchV2(vault: VaultClient, at: KvLocation, changes: Record<string, unknown>, cas?: number): Promise<number | undefined> {
-  const res = await vault.patch<{ version?: number }>(apiPath(at.mount, "data", at.path), { data: changes, ...(cas !== undefined ? { options: { cas } } : {}) });
+  // Resent once after a lost answer: the same keys patched twice hold the same values (at worst one more version), and
+  // a check-and-set that our own first copy beat is reported by the client as the uncertain loss it is.
+  const res = await vault.patch<{ version?: number }>(
+    apiPath(at.mount, "data", at.path),
+    { data: changes, ...(cas !== undefined ? { options: { cas } } : {}) },
+    { idempotent: true },
+  );
   return res.data?.version;
 }
 
 /** KV v2: writes `data` as the whole new version. cas 0 writes only if the secret does not exist; N only if its current version is N. */
 export async function putV2(vault: VaultClient, at: KvLocation, data: Record<string, unknown>, cas?: number): Promise<number | undefined> {
-  const res = await vault.write<{ version?: number }>(apiPath(at.mount, "data", at.path), { data, ...(cas !== undefined ? { options: { cas } } : {}) });
+  // Only a check-and-set write may be resent: without one, a late second copy could overwrite another writer's version.
+  const res = await vault.write<{ version?: number }>(
+    apiPath(at.mount, "data", at.path),
+    { data, ...(cas !== undefined ? { options: { cas } } : {}) },
+    { idempotent: cas !== undefined },
+  );
   return res.data?.version;
 }
 
 /** KV v2: soft-deletes exactly these versions (recoverable with undelete), never "whatever is latest by then". */
 export async function deleteVersionsV2(vault: VaultClient, at: KvLocation, versions: number[]): Promise<void> {
-  await vault.write(apiPath(at.mount, "delete", at.path), { versions });
+  // Deleting the same versions twice leaves them as deleting them once: safe to resend.
+  await vault.write(apiPath(at.mount, "delete", at.path), { versions }, { idempotent: true });
 }
 
 /** KV v1: the secret's data, or null when there is none. */

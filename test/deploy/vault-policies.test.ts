@@ -140,7 +140,9 @@ describe('mcp-server-policy lets every tool do its job, and no more', () => {
 
   it('delete_secret: drops one key with PATCH, then soft-deletes the latest version', async () => {
     await ok(token, 'PATCH', `secret/data/${prefix}/db`, { data: { password: null }, options: { cas: 2 } });
-    await ok(token, 'DELETE', `secret/data/${prefix}/db`);
+    await ok(token, 'POST', `secret/delete/${prefix}/db`, { versions: [3] });
+    // Deleting "whatever is latest" is no longer needed, so the policy does not grant it.
+    await denied(token, 'DELETE', `secret/data/${prefix}/db`);
   });
 
   it('refuses what no tool does: destroying versions, deleting all metadata, changing the engine settings', async () => {
@@ -224,6 +226,7 @@ describe('read-only-policy lets the read tools work and Vault refuse every write
     await denied(token, 'POST', `secret/data/${prefix}/app`, { data: { key: 'w' } });
     await denied(token, 'PATCH', `secret/data/${prefix}/app`, { data: { key: 'w' } });
     await denied(token, 'DELETE', `secret/data/${prefix}/app`);
+    await denied(token, 'POST', `secret/delete/${prefix}/app`, { versions: [1] });
     await denied(token, 'POST', `sys/mounts/ro-${id}`, { type: 'kv' });
   });
 

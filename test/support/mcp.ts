@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { loadConfig } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { silentLogger } from "../../src/log.ts";
-import { buildRuntime, type Runtime } from "../../src/runtime.ts";
+import { buildRuntime, type Runtime, type RuntimeOverrides } from "../../src/runtime.ts";
 import { testVault } from "./vault.ts";
 
 export interface TestServer {
@@ -15,10 +15,10 @@ export interface TestServer {
 }
 
 /** An in-process server pointed at the test Vault (or another address/token), configured from env-like settings. */
-export function testServer(env: Record<string, string> = {}): TestServer {
+export function testServer(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}): TestServer {
   const vault = testVault();
   const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, ...env });
-  const runtime = buildRuntime(config, silentLogger);
+  const runtime = buildRuntime(config, silentLogger, overrides);
   const app = createApp({
     handleMcp: runtime.handleMcp,
     readiness: runtime.readiness,

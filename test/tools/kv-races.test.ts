@@ -1,31 +1,19 @@
 // KV deletes racing writers in one process, with the race forced by a hook on the server's requests to Vault.
 import { beforeAll, describe, expect, it } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { loadConfig } from "../../src/config.ts";
-import { createApp } from "../../src/http/app.ts";
-import { silentLogger } from "../../src/log.ts";
-import { buildRuntime } from "../../src/runtime.ts";
-import { call, connectClient, ok, text, unique, vaultApi, type TestServer } from "../support/mcp.ts";
-import { testVault } from "../support/vault.ts";
+import { call, connectClient, ok, text, unique, vaultApi, type TestServer, testServer } from "../support/mcp.ts";
 
 /** Runs before the server's request to Vault is sent; may act as another client would at that moment. */
 type Hook = (method: string, path: string) => Promise<void> | void;
 
 /** An in-process server whose requests to Vault pass through `hook` first; `kv1Merge` as an operator would set it. */
 function hookedServer(hook: Hook, kv1Merge: "refuse" | "local" = "refuse"): TestServer {
-  const vault = testVault();
-  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_KV1_MERGE: kv1Merge });
   const hooked = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : String(input));
     await hook(init?.method ?? "GET", url.pathname.replace(/^\/v1\//, ""));
     return fetch(input, init);
   }) as typeof fetch;
-  const runtime = buildRuntime(config, silentLogger, { fetch: hooked });
-  const context = runtime.context as { settings?: { kv1Merge?: string } };
-  // Until the config carries MCP_KV1_MERGE into the tool context, set what it would set.
-  if (context.settings?.kv1Merge !== kv1Merge) context.settings = { ...context.settings, kv1Merge };
-  const app = createApp({ handleMcp: runtime.handleMcp, readiness: runtime.readiness, guard: { bindHost: "127.0.0.1", allowedOrigins: [] } });
-  return { runtime, app, fetch: (input, init) => app.handle(input instanceof Request ? input : new Request(input.toString(), init)) };
+  return testServer({ MCP_KV1_MERGE: kv1Merge }, { fetch: hooked });
 }
 
 let v2: string;

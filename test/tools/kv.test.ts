@@ -5,11 +5,7 @@ import { call, connectClient, ok, testServer, text, unique, vaultApi, type TestS
 
 /** A server whose operator chose MCP_KV1_MERGE=local: KV v1 merges allowed, serialised in this process only. */
 function localMergeServer(): TestServer {
-  const server = testServer({ MCP_KV1_MERGE: "local" });
-  const context = server.runtime.context as { settings?: { kv1Merge?: string } };
-  // Until the config carries MCP_KV1_MERGE into the tool context, set what it would set.
-  if (context.settings?.kv1Merge !== "local") context.settings = { ...context.settings, kv1Merge: "local" };
-  return server;
+  return testServer({ MCP_KV1_MERGE: "local" });
 }
 
 // Names every plain object inherits: a lookup with `in` or `obj[key]` finds them in any secret.
