@@ -56,3 +56,19 @@ describe("a read-only token", () => {
     expect(JSON.stringify(r)).not.toContain(readOnlyToken);
   });
 });
+
+describe("a token with no rights under a mount", () => {
+  it("is told about that mount, not about sys/mounts, which no KV tool needs", async () => {
+    const created = await vaultApi("POST", "auth/token/create", { policies: ["default"], ttl: "10m" });
+    const c = await connectClient(testServer({ VAULT_TOKEN: created.json.auth.client_token }));
+    try {
+      const r = await call(c, "write_secret", { path: unique("nothing"), key: "a", value: "b" });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toContain("Permission denied: this token may touch nothing under secret/");
+      expect(text(r)).toContain("Nothing was changed.");
+      expect(text(r)).not.toContain("sys/mounts");
+    } finally {
+      await c.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // Turns any failure inside a tool into text a model can act on: what went wrong, and what to do next.
 import type { Journal } from "../vault/client.ts";
 import { VaultAuthError, VaultError } from "../vault/errors.ts";
-import { MountNotFound } from "../vault/mount-info.ts";
+import { MountNotFound, MountNotVisible } from "../vault/mount-info.ts";
 import { PathError } from "../vault/paths.ts";
 
 /** A failure whose message is already written for the model (bad arguments, missing things, refusals). */
@@ -20,6 +20,7 @@ export type CallOutcome = "ok" | "invalid_arguments" | "tool_error" | "denied" |
 
 export function failureClass(err: unknown): CallOutcome {
   if (err instanceof ToolError || err instanceof PathError || err instanceof MountNotFound) return "tool_error";
+  if (err instanceof MountNotVisible) return "denied";
   if (err instanceof VaultAuthError) return "unavailable";
   if (!(err instanceof VaultError)) return "internal";
   if (err.isUncertain) return "uncertain";
@@ -36,6 +37,14 @@ export function describeFailure(err: unknown): { text: string; unexpected: boole
       ? ` "${err.mount}" lies inside the mount "${err.enclosing}": pass mount="${err.enclosing}" and put the rest in path.`
       : ` Use list_mounts to see the mounts that exist, or create_mount(path="${err.mount}", type="kv-v2") to create it.`;
     return { text: `No secrets engine is mounted at ${err.mount}/.${hint}`, unexpected: false };
+  }
+  if (err instanceof MountNotVisible) {
+    return {
+      text:
+        `Permission denied: this token may touch nothing under ${err.mount}/ (Vault refused to say what is mounted there). Nothing was changed. ` +
+        `Use a token whose policy grants a capability on the paths this tool needs under ${err.mount}/ (for KV v2, e.g. "read" on ${err.mount}/data/*), or ask a Vault administrator to add it.`,
+      unexpected: false,
+    };
   }
   if (err instanceof VaultError) return { text: describeVaultError(err), unexpected: false };
   if (err instanceof VaultAuthError) {

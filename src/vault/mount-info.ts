@@ -23,6 +23,14 @@ export class MountNotFound extends Error {
   }
 }
 
+/** Vault refused both ways of learning what is mounted at `mount`: the token may touch nothing under it. */
+export class MountNotVisible extends Error {
+  constructor(readonly mount: string) {
+    super(`this token may not see the mount ${mount}/`);
+    this.name = "MountNotVisible";
+  }
+}
+
 const TTL_MS = 60_000;
 
 export class MountInfoCache {
@@ -69,6 +77,12 @@ export class MountInfoCache {
       if (res === null) throw new MountNotFound(mount.display);
     } catch (err) {
       if (!(err instanceof VaultError) || !(err.isForbidden || err.status === 400)) throw err;
+      if (err.isForbidden && err.failure === "http") {
+        // Both refused: the advice is about the mount the caller named, not about sys/mounts, which no tool needs.
+        return this.fromSysMounts(mount).catch((again: unknown) => {
+          throw again instanceof VaultError && again.isForbidden && again.failure === "http" ? new MountNotVisible(mount.display) : again;
+        });
+      }
     }
     return this.fromSysMounts(mount);
   }
