@@ -42,7 +42,7 @@ describe("VAULT_TOKEN", () => {
     expect(server.requests.toSorted()).toEqual(["GET auth/token/lookup-self", "GET sys/mounts"]);
   });
 
-  it("gives a clear permission error once the token is revoked, and reports itself not ready", async () => {
+  it("says the token itself was revoked (not a missing policy) once it is, and reports itself not ready", async () => {
     const token = await newToken();
     const server = authServer({ VAULT_TOKEN: token });
     const client = await connectClient(server);
@@ -51,7 +51,8 @@ describe("VAULT_TOKEN", () => {
 
     const r = await call(client, "list_mounts");
     expect(r.isError).toBe(true);
-    expect(text(r)).toContain("Permission denied");
+    expect(text(r)).toContain("Vault does not accept the server's own token");
+    expect(text(r)).not.toContain("capability");
     const ready = await server.fetch("http://127.0.0.1:8084/readyz");
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { reason: string }).reason).toContain("invalid, expired or revoked");
