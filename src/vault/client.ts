@@ -96,6 +96,20 @@ export class Journal {
   }
 }
 
+/** One request as it goes on the wire. */
+interface Outgoing {
+  method: Method;
+  /** As a person would say it: LIST for a GET with list=true. */
+  verb: string;
+  path: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string | undefined;
+  /** On a new connection rather than a pooled one. */
+  fresh: boolean;
+  timeoutMs: number;
+}
+
 interface Exchange {
   status: number;
   parsed: VaultResponse | null;
@@ -161,7 +175,7 @@ export class VaultClient {
     }
     const url = this.base + path + queryString(options.query);
     const resendable = verb === "GET" || verb === "LIST" || options.idempotent === true;
-    const send = (fresh: boolean) => this.exchange(method, verb, path, url, headers, body, fresh, options.timeoutMs ?? this.timeoutMs);
+    const send = (fresh: boolean) => this.exchange({ method, verb, path, url, headers, body, fresh, timeoutMs: options.timeoutMs ?? this.timeoutMs });
     let answer: Exchange;
     let resent: VaultError | undefined;
     try {
@@ -196,42 +210,24 @@ export class VaultClient {
     return (parsed ?? {}) as VaultResponse<T>;
   }
 
-  private async exchange(
-    method: Method,
-    verb: string,
-    path: string,
-    url: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-    fresh: boolean,
-    timeoutMs: number,
-  ): Promise<Exchange> {
-    if (!this.observe) return this.exchangeOnce(method, verb, path, url, headers, body, fresh, timeoutMs);
+  private async exchange(out: Outgoing): Promise<Exchange> {
+    if (!this.observe) return this.exchangeOnce(out);
     const started = performance.now();
     let outcome = "error";
     try {
-      const answer = await this.exchangeOnce(method, verb, path, url, headers, body, fresh, timeoutMs);
+      const answer = await this.exchangeOnce(out);
       outcome = String(answer.status);
       return answer;
     } catch (err) {
       if (err instanceof VaultError) outcome = err.failure === "http" ? String(err.status) : err.failure;
       throw err;
     } finally {
-      this.observe(verb, path, outcome, (performance.now() - started) / 1000);
+      this.observe(out.verb, out.path, outcome, (performance.now() - started) / 1000);
     }
   }
 
   /** Sends once and reads the whole answer. Throws VaultError for anything that is not a complete answer in Vault's JSON. */
-  private async exchangeOnce(
-    method: Method,
-    verb: string,
-    path: string,
-    url: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-    fresh: boolean,
-    timeoutMs: number,
-  ): Promise<Exchange> {
+  private async exchangeOnce({ method, verb, path, url, headers, body, fresh, timeoutMs }: Outgoing): Promise<Exchange> {
     let response: Response;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
