@@ -20,13 +20,14 @@ export interface Fixtures {
 
 /** Pieces that have broken path handling somewhere: traversal, encodings, separators, controls, odd unicode, reserved names. */
 export const HOSTILE_ATOMS: readonly string[] = [
-  "..", ".", "../", "../..", "../../sys/policies/acl/x", "./", "/", "//", "///",
+  "..", ".", "../", "../..", "../../sys/policies/acl/x", "./", "/", "//", "///", "..x", "a..b", "...",
   "%2e%2e", "%2E%2E", "%2e", "%2F", "%2f", "%5C", "%00", "%25", "%zz", "%", "%%2F",
   "\\", "..\\", "\\..\\sys",
   "\u0000", "\n", "\r\n", "\t", "\u001b[31m", "\u007f", "\u0085", "\u009b",
   "?", "#", "?list=true", "#frag", "&", "=", ";", " ", "*", "+", "~", "'", '"', "<script>", "${x}", "{{x}}",
   "\uD800", "\uDFFF", "\uDBFF\uDFFF", "x\uD83D", "\uDE00x",
-  "é", "e\u0301", "🔑", "\u202e", "\u200b", "\uFEFF", "ｓｙｓ", "İ", "\u2215", "\u2024\u2024",
+  "é", "e\u0301", "🔑", "\u202e", "\u200b", "\uFEFF", "\u00a0", "\u3000", "ｓｙｓ", "İ", "\u2215", "\u2024\u2024",
+  "\uFFFE", "\uFDD0", "\u{10FFFF}", "\u{E0001}", "\u{F0000}",
   "sys", "auth", "identity", "cubbyhole", "token", "SYS", "Sys", "sys/", "/sys", "auth/token/create", "sys/mounts", "identity/entity",
   "__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "prototype", "__defineGetter__", "isPrototypeOf",
   "data", "metadata", "delete", "destroy", "undelete", "config", "issue", "sign", "roles", "issuers", "default", "root", "revoke",
@@ -94,7 +95,7 @@ function stringArg(plausible: readonly string[]): fc.Arbitrary<unknown> {
   );
 }
 
-const KEYS = ["password", "username", "port", "api-key", "a.b", "toString", "__proto__", "constructor", "hasOwnProperty", "valueOf"];
+const KEYS = ["password", "password", "username", "username", "port", "api-key", "a.b", "toString", "__proto__", "constructor", "hasOwnProperty", "valueOf"];
 const TTLS = ["1h", "24h", "720h", "8760h", "87600h", "90m", "3600", "0", "0s", "-1h", "1y", "abc", "99999999999h", "1h30m"];
 
 const secretValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -110,8 +111,9 @@ function keyArg(): fc.Arbitrary<string> {
 
 /** Plausible values of one argument of one tool; `undefined` leaves the argument to the generic schema walk. */
 function argumentFor(tool: string, name: string, fx: Fixtures): fc.Arbitrary<unknown> | undefined {
-  const kvMounts = [fx.kv2, fx.kv1, "secret", fx.pki, "fz-missing", `${fx.kv2}/app`, `/${fx.kv2}/`, `${fx.kv2}/`, "cubbyhole"];
-  const pkiMounts = [fx.pki, fx.pkiInt, fx.kv2, "fz-missing", `${fx.pki}/roles`, `/${fx.pki}`, `${fx.pki}/`];
+  // The fixtures are listed more than once, so that most calls reach a real object and get past "not found".
+  const kvMounts = [fx.kv2, fx.kv2, fx.kv2, fx.kv1, "secret", "secret", fx.pki, "fz-missing", `${fx.kv2}/app`, `/${fx.kv2}/`, `${fx.kv2}/`, "cubbyhole"];
+  const pkiMounts = [fx.pki, fx.pki, fx.pki, fx.pkiInt, fx.kv2, "fz-missing", `${fx.pki}/roles`, `/${fx.pki}`, `${fx.pki}/`];
   const mountPaths = [...fx.scratch, `${fx.scratch[0]}/nested`, fx.kv2, fx.kv1, fx.pkiInt, `${fx.kv2}/not/a/mount`, "fz-missing"];
   const issuers = ["default", fx.rootName, fx.rootId, "fz-missing-issuer", fx.rootId.toUpperCase()];
   const isKv = ["read_secret", "write_secret", "list_secrets", "delete_secret"].includes(tool);
@@ -122,7 +124,7 @@ function argumentFor(tool: string, name: string, fx: Fixtures): fc.Arbitrary<unk
       return stringArg([fx.pki, fx.pki, fx.pkiInt, fx.kv2, "fz-missing"]);
     case "path":
       if (tool === "create_mount" || tool === "delete_mount" || tool === "enable_pki") return stringArg(mountPaths);
-      return stringArg([...fx.secrets, "app", "app/new", "fz/one/two", "folder/", "a b", "ünïcødé", "toString", "__proto__", ""]);
+      return stringArg([...fx.secrets, ...fx.secrets, ...fx.secrets, "app", "app/new", "fz/one/two", "folder/", "a b", "ünïcødé", "toString", "__proto__", ""]);
     case "key":
       return fc.oneof({ weight: 6, arbitrary: keyArg() }, { weight: 1, arbitrary: wrongType });
     case "value":
@@ -144,7 +146,7 @@ function argumentFor(tool: string, name: string, fx: Fixtures): fc.Arbitrary<unk
     case "issuer_name":
       return stringArg(["fz-issuer-a", "fz-issuer-b", fx.rootName, "default", "bad name", "-x-"]);
     case "common_name":
-      return stringArg(["example.com", "www.example.com", "fz.example.com", "localhost", "*.example.com", "evil.org", "Fuzz Root CA"]);
+      return stringArg(["example.com", "www.example.com", "fz.example.com", "a.b.example.com", "localhost", "*.example.com", "evil.org", "Fuzz Root CA"]);
     case "allowed_domains":
       return fc.oneof(
         { weight: 5, arbitrary: fc.array(stringArg(["example.com", "*.example.com", "example.org", "localhost"]), { maxLength: 3 }) },
@@ -209,6 +211,19 @@ function fromSchema(schema: TSchema): fc.Arbitrary<unknown> {
 
 const OMIT = Symbol("omit");
 
+/** Nested past the registry's depth limit, wide past its list of unknown names: each has crashed a JSON-RPC server before. */
+function nested(depth: number): unknown {
+  let value: unknown = "x";
+  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { a: value };
+  return value;
+}
+const ODD_OBJECTS: readonly unknown[] = [
+  { mount: nested(70), path: "app/db" },
+  { data: nested(200) },
+  nested(2000),
+  Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`unknown_${i}`, i])),
+];
+
 /**
  * Argument sets that make sense together, per tool ("name=value" fixes a value): without them, calls whose arguments
  * must agree (key with value, type="root" with common_name) almost never reach Vault. Values still come from the
@@ -272,7 +287,7 @@ export function argumentsFor(def: ToolDefinition, fx: Fixtures): fc.Arbitrary<un
   return fc.oneof(
     { weight: 10, arbitrary: withExtras },
     { weight: shapes.length > 0 ? 10 : 0, arbitrary: shapes.length > 0 ? fc.oneof(...shapes) : fc.constant({}) },
-    { weight: 1, arbitrary: fc.oneof(fc.constant(null), fc.constant([]), fc.jsonValue({ maxDepth: 1 })) },
+    { weight: 1, arbitrary: fc.oneof(fc.constant(null), fc.constant([]), fc.jsonValue({ maxDepth: 1 }), fc.constantFrom(...ODD_OBJECTS)) },
   );
 }
 

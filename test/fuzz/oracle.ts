@@ -43,6 +43,8 @@ export function badErrorText(text: string): string | undefined {
   if (text.trim().length < 10) return "an error text too short to act on";
   // describeVaultError's last resort: Vault's refusal with neither Vault's reason nor the server's, so nothing to act on.
   if (/^Vault refused [A-Z]+ \S+ \(\d+\)\.$/.test(text.trim())) return "Vault's refusal relayed without any reason";
+  // A reason slot left empty ("Vault refused to mount kv at x/: . Check ..."): Vault said nothing and the server added nothing.
+  if (/: \.(\s|$)/.test(text)) return "a refusal whose reason is empty";
   return undefined;
 }
 
@@ -177,6 +179,11 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
       if (!role) return `role ${s.role_name} does not exist in Vault`;
       if (!sameSet(s.allowed_domains, role.allowed_domains ?? [])) return `allowed_domains ${canonical(s.allowed_domains)} differ from Vault's ${canonical(role.allowed_domains)}`;
       if (s.key_type !== role.key_type) return `key_type ${s.key_type} differs from Vault's ${role.key_type}`;
+      // Vault trims each domain and keeps one of each; the answer shows Vault's list, so that is what must match.
+      const asked = Array.isArray(sent.allowed_domains) ? [...new Set((sent.allowed_domains as string[]).map((d) => d.trim()))] : undefined;
+      if (tool === "create_pki_role" && asked && !sameSet(asked, [...new Set<string>(role.allowed_domains ?? [])])) {
+        return `Vault's allowed_domains ${canonical(role.allowed_domains)} are not the ${canonical(sent.allowed_domains)} asked for`;
+      }
       if (tool === "create_pki_role" && s.role_name !== normal(sent.role_name)) return `answered for role ${JSON.stringify(s.role_name)} when asked for ${JSON.stringify(sent.role_name)}`;
       return undefined;
     }
@@ -206,7 +213,8 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
       const res = await api(vault, "GET", `${mount}/cert/${encodePath(s.serial)}`);
       const stored = res.json?.data?.certificate;
       if (!stored) return `Vault has no certificate ${s.serial}`;
-      return stored.trim() === s.certificate.trim() ? undefined : `the certificate answered is not Vault's ${s.serial}`;
+      if (stored.trim() !== s.certificate.trim()) return `the certificate answered is not Vault's ${s.serial}`;
+      return s.common_name === sent.common_name ? undefined : `a certificate for ${JSON.stringify(s.common_name)} when ${JSON.stringify(sent.common_name)} was asked for`;
     }
     default:
       return `no check for ${tool}: add one to test/fuzz/oracle.ts`;
