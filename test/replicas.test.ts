@@ -1,12 +1,10 @@
 // Two server processes on one Vault, as the production overlay's replicas run: concurrent writers and deleters
 // across both, and what Vault really holds afterwards against what each replica acknowledged.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import type { Subprocess } from "bun";
-import { resolve } from "node:path";
+import { FROM_SOURCE, spawnServer } from "./interop/server-process.ts";
 import { unique, vaultApi } from "./support/mcp.ts";
 import { testVault } from "./support/vault.ts";
 
-const repoRoot = resolve(import.meta.dir, "..");
 const WRITERS = 32;
 // Hundreds of tool calls through two processes on a shared 2-core machine: well above a run's usual 0.2-3 s each.
 const SLOW_MS = 20_000;
@@ -17,39 +15,8 @@ interface Replica {
 }
 
 /** `bun run src/main.ts` as its own process (in-process servers would share module state, such as KV v1 locks). */
-async function startReplica(env: Record<string, string> = {}): Promise<Replica> {
-  const vault = testVault();
-  const child: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn([process.execPath, "run", "src/main.ts"], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_HOST: "127.0.0.1", MCP_PORT: "0", ...env },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  let log = "";
-  const decoder = new TextDecoder();
-  const pump = (async () => {
-    for await (const chunk of child.stderr) log += decoder.decode(chunk, { stream: true });
-  })();
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const m = /"msg":"serving MCP over HTTP","url":"([^"]+)"/.exec(log);
-    if (m) {
-      return {
-        url: m[1] as string,
-        async stop() {
-          child.kill("SIGTERM");
-          await Promise.race([child.exited, Bun.sleep(3000).then(() => child.kill("SIGKILL"))]);
-          await pump.catch(() => {});
-        },
-      };
-    }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`replica did not start serving:\n${log}`);
-    }
-    await Bun.sleep(20);
-  }
+function startReplica(env: Record<string, string> = {}): Promise<Replica> {
+  return spawnServer({ command: FROM_SOURCE, env });
 }
 
 interface Answer {

@@ -1,5 +1,6 @@
 // The compiled server as an operator runs it: one process per port, and no development-mode error pages.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { allTools } from "../src/tools/index.ts";
 import { startServer, type ServerProcess } from "./interop/server-process.ts";
 import { compiledBinary } from "./support/binary.ts";
 import { testVault } from "./support/vault.ts";
@@ -40,6 +41,6 @@ describe("the server process", () => {
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "*/*" },
     });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { result: { tools: unknown[] } }).result.tools).toHaveLength(16);
+    expect(((await res.json()) as { result: { tools: unknown[] } }).result.tools).toHaveLength(allTools.length);
   });
 });

@@ -1,4 +1,5 @@
 // Runs the compiled vault-mcp-server binary as a real process on a free loopback port, against the test Vault.
+import { resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { compiledBinary } from "../support/binary.ts";
 import { testVault } from "../support/vault.ts";
@@ -6,6 +7,9 @@ import { testVault } from "../support/vault.ts";
 export interface ServerProcess {
   /** The MCP endpoint, e.g. http://127.0.0.1:40123/mcp. */
   url: string;
+  port: number;
+  /** False once the process has exited or was killed. */
+  alive(): boolean;
   /** Everything the server wrote to stderr so far (its JSON log lines). */
   stderr(): string;
   /** Parsed log lines at the given level or above. */
@@ -15,9 +19,23 @@ export interface ServerProcess {
 
 /** Starts the binary with MCP_PORT=0 and reads the port it bound from its "serving MCP over HTTP" log line. */
 export async function startServer(args: string[] = [], env: Record<string, string> = {}): Promise<ServerProcess> {
-  const binary = await compiledBinary();
-  const vault = testVault();
-  const child: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn([binary, ...args], {
+  return spawnServer({ command: [await compiledBinary(), ...args], env });
+}
+
+/** `bun run src/main.ts`: what ships, without a compile step (replicas and chaos tests start several). */
+export const FROM_SOURCE = [process.execPath, "run", resolve(import.meta.dir, "..", "..", "src", "main.ts")];
+
+export interface SpawnOptions {
+  /** The command line; the compiled binary in startServer, FROM_SOURCE elsewhere. */
+  command: string[];
+  env?: Record<string, string>;
+  /** The Vault it talks to (default the test Vault). */
+  vault?: { addr: string; token: string };
+}
+
+/** Runs a server process on a free loopback port and waits until its log says where it serves. */
+export async function spawnServer({ command, env = {}, vault = testVault() }: SpawnOptions): Promise<ServerProcess> {
+  const child: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn(command, {
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_HOST: "127.0.0.1", MCP_PORT: "0", ...env },
     stdin: "ignore",
     stdout: "ignore",
@@ -45,7 +63,9 @@ export async function startServer(args: string[] = [], env: Record<string, strin
   const order = { debug: 10, info: 20, warn: 30, error: 40 } as Record<string, number>;
   return {
     url,
+    port: Number(new URL(url).port),
     stderr: () => log,
+    alive: () => child.exitCode === null && child.signalCode === null,
     logLines: (minLevel = "warn") =>
       log
         .split("\n")

@@ -1,10 +1,7 @@
 // For the chaos tests: the server as a separate process from source, plain JSON-RPC tool calls, a bounded load of
 // writers and readers that records every answer, and the words that tell one class of answer from another.
-import type { Subprocess } from "bun";
-import { resolve } from "node:path";
+import { FROM_SOURCE, spawnServer } from "../interop/server-process.ts";
 import type { DevVault } from "./vault.ts";
-
-const repoRoot = resolve(import.meta.dir, "..", "..");
 
 export interface ChaosServer {
   /** http://host:port of the MCP listener, as a loopback caller reaches it. */
@@ -19,50 +16,8 @@ export interface ChaosServer {
 
 /** Runs `bun run src/main.ts` (what ships, but without a compile step) on a free port, against `vault`. */
 export async function startServerProcess(vault: DevVault, env: Record<string, string> = {}): Promise<ChaosServer> {
-  const child: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn([process.execPath, "run", "src/main.ts"], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      VAULT_ADDR: vault.addr,
-      VAULT_TOKEN: vault.token,
-      MCP_HOST: "127.0.0.1",
-      MCP_PORT: "0",
-      ...env,
-    },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-  });
-  let log = "";
-  const decoder = new TextDecoder();
-  const pump = (async () => {
-    for await (const chunk of child.stderr) log += decoder.decode(chunk, { stream: true });
-  })();
-  const deadline = Date.now() + 20_000;
-  let port = 0;
-  while (!port) {
-    const m = /"msg":"serving MCP over HTTP","url":"https?:\/\/[^"]*:(\d+)\/mcp"/.exec(log);
-    if (m) port = Number(m[1]);
-    else if (child.exitCode !== null) throw new Error(`vault-mcp-server exited (${child.exitCode}) before serving:\n${log}`);
-    else if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`vault-mcp-server did not start serving within 20s:\n${log}`);
-    } else await Bun.sleep(20);
-  }
-  return {
-    base: `http://127.0.0.1:${port}`,
-    port,
-    stderr: () => log,
-    alive: () => child.exitCode === null && child.signalCode === null,
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
-        if (!exited) child.kill("SIGKILL");
-      }
-      await pump.catch(() => {});
-    },
-  };
+  const server = await spawnServer({ command: FROM_SOURCE, env, vault });
+  return { base: `http://127.0.0.1:${server.port}`, port: server.port, stderr: server.stderr, alive: server.alive, stop: server.stop };
 }
 
 export interface Answer {
