@@ -27,6 +27,9 @@ const MAX_PATH = 1024;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // A UTF-16 surrogate without its pair: not a character, so it has no UTF-8 form (encodeURIComponent throws on it).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// What Go's unicode.IsPrint accepts: letters, marks, numbers, punctuation, symbols and the ASCII space. Vault answers
+// any other character in a path (U+200B, U+202E, U+FEFF, U+00A0, private-use, unassigned, noncharacters) with a bare 400.
+const NOT_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
 // A percent sign followed by two hex digits would be decoded by some hop on the way and could smuggle a "/" or "..".
 const PERCENT_ESCAPE = /%[0-9a-fA-F]{2}/;
 // Top-level API prefixes that are not secret engines: a mount argument must never reach them.
@@ -49,12 +52,23 @@ function checkSegment(segment: string, argument: string, raw: string): void {
   }
   if (LONE_SURROGATE.test(segment)) throw new PathError(argument, LONE_SURROGATE_REASON);
   if (CONTROL.test(segment)) throw new PathError(argument, "contains a control character (NUL, newline, tab or similar); use printable characters only");
+  const odd = NOT_PRINTABLE.exec(segment)?.[0];
+  if (odd !== undefined) {
+    const code = `U+${(odd.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`;
+    throw new PathError(
+      argument,
+      `contains ${code}, an invisible, format, space-like, private-use or unassigned character that Vault refuses in a path; use letters, digits, punctuation, symbols and plain spaces`,
+    );
+  }
   if (segment.includes("?") || segment.includes("#")) {
     throw new PathError(argument, `"${raw}" contains "?" or "#"; they are not allowed in Vault paths (pass options as arguments, not in the path)`);
   }
   if (segment.includes("\\")) throw new PathError(argument, `"${raw}" contains a backslash; separate segments with "/"`);
   if (PERCENT_ESCAPE.test(segment)) {
     throw new PathError(argument, `"${raw}" contains a percent-encoded sequence; pass the path unencoded (for example "a/b", not "a%2Fb")`);
+  }
+  if (segment.includes("..")) {
+    throw new PathError(argument, `"${raw}" contains ".."; Vault refuses it inside a path on some engines (KV v1 answers "relative paths not supported"), so write the name without it`);
   }
   if (segment.length > MAX_SEGMENT) throw new PathError(argument, `a segment is longer than ${MAX_SEGMENT} characters`);
 }
