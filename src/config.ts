@@ -47,6 +47,15 @@ export interface Config {
   readonly tools: {
     /** MCP_KV1_MERGE: KV v1 merges are refused (default) or serialised in this process ("local": one replica only). */
     readonly kv1Merge: "refuse" | "local";
+    /** MCP_SECRET_VALUES and its settings: how values declared sensitive reach the model. */
+    readonly secretValues: {
+      readonly mode: "reveal" | "mask" | "wrap";
+      /** MCP_WRAP_TTL: how long a wrapping token can be opened. */
+      readonly wrapTtlSeconds: number;
+      /** MCP_MASK_KEY (inline, never a flag) or MCP_MASK_KEY_FILE: the fingerprints' HMAC key; unset: drawn per process. Never logged. */
+      readonly maskKey?: string;
+      readonly maskKeyFile?: string;
+    };
   };
 }
 
@@ -91,6 +100,9 @@ const FLAGS: Record<string, string> = {
   "--max-sessions": "MCP_MAX_SESSIONS",
   "--metrics-addr": "MCP_METRICS_ADDR",
   "--kv1-merge": "MCP_KV1_MERGE",
+  "--secret-values": "MCP_SECRET_VALUES",
+  "--wrap-ttl": "MCP_WRAP_TTL",
+  "--mask-key-file": "MCP_MASK_KEY_FILE",
   "--log-level": "LOG_LEVEL",
 };
 
@@ -216,7 +228,7 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
       metrics: metricsListener(env.MCP_METRICS_ADDR),
     },
     logLevel: logLevel as Level,
-    tools: { kv1Merge: kv1Merge(env.MCP_KV1_MERGE) },
+    tools: { kv1Merge: kv1Merge(env.MCP_KV1_MERGE), secretValues: secretValues(env) },
   };
   if ((config.vault.tls.clientCertFile === undefined) !== (config.vault.tls.clientKeyFile === undefined)) {
     throw new ConfigError("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together; set both or neither");
@@ -289,6 +301,100 @@ function kv1Merge(value: string | undefined): "refuse" | "local" {
   if (v === "" || v === "refuse") return "refuse";
   if (v === "local") return "local";
   throw new ConfigError(`MCP_KV1_MERGE must be "refuse" (the default) or "local" (one server process only), got "${value}"`);
+}
+
+const SECRET_VALUES = ["reveal", "mask", "wrap"] as const;
+/** The shortest mask key accepted: 32 characters, e.g. `openssl rand -base64 32` (44). */
+const MIN_MASK_KEY = 32;
+
+function secretValues(env: Record<string, string | undefined>): Config["tools"]["secretValues"] {
+  const raw = (env.MCP_SECRET_VALUES ?? "").trim().toLowerCase() || "reveal";
+  const mode = SECRET_VALUES.find((m) => m === raw);
+  if (!mode) throw new ConfigError(`MCP_SECRET_VALUES must be "reveal" (the default), "mask" or "wrap", got "${env.MCP_SECRET_VALUES}"`);
+  const ttlMs = durationMs("MCP_WRAP_TTL", env.MCP_WRAP_TTL, 5 * 60_000);
+  if (ttlMs < 1000 || ttlMs > 24 * 3_600_000 || ttlMs % 1000 !== 0) {
+    throw new ConfigError(`MCP_WRAP_TTL must be whole seconds from 1s to 24h (e.g. "5m", the default), got "${env.MCP_WRAP_TTL}"`);
+  }
+  const maskKey = env.MCP_MASK_KEY || undefined;
+  const maskKeyFile = env.MCP_MASK_KEY_FILE || undefined;
+  if (maskKey && maskKeyFile) throw new ConfigError("MCP_MASK_KEY and MCP_MASK_KEY_FILE are both set; set one (the file is better: environments leak)");
+  // The key itself is never quoted: only its length.
+  if (maskKey && maskKey.length < MIN_MASK_KEY) {
+    throw new ConfigError(`MCP_MASK_KEY must be at least ${MIN_MASK_KEY} characters (it has ${maskKey.length}); make one with: openssl rand -base64 32`);
+  }
+  return { mode, wrapTtlSeconds: ttlMs / 1000, maskKey, maskKeyFile };
+}
+
+/** The mask key from MCP_MASK_KEY or the file MCP_MASK_KEY_FILE names (trailing newline dropped); undefined when neither is set. */
+export function readMaskKey(settings: Config["tools"]["secretValues"]): string | undefined {
+  if (settings.maskKey || !settings.maskKeyFile) return settings.maskKey;
+  let key: string;
+  try {
+    key = readFileSync(settings.maskKeyFile, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new ConfigError(`MCP_MASK_KEY_FILE: cannot read ${settings.maskKeyFile} (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  if (key.length < MIN_MASK_KEY) {
+    throw new ConfigError(`MCP_MASK_KEY_FILE: the key in ${settings.maskKeyFile} must be at least ${MIN_MASK_KEY} characters (it has ${key.length}); make one with: openssl rand -base64 32 > ${settings.maskKeyFile}`);
+  }
+  return key;
+}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+/** An issuer or key URL: https, or http only to this host (a test's or a sidecar's issuer). */
+function authUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be a URL such as https://issuer.example.com, got "${value}"`);
+  }
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) throw new ConfigError(`${name} must use https (http only to loopback), got "${value}"`);
+  return value;
+}
+
+/** MCP_OAUTH_*_SCOPE: a scope name, "none" (no scope needed), or the default. */
+function scopeSetting(name: string, value: string | undefined, fallback: string): string | undefined {
+  const v = (value ?? "").trim();
+  if (v === "") return fallback;
+  if (v.toLowerCase() === "none") return undefined;
+  if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(v)) throw new ConfigError(`${name} must be one scope name (no spaces or quotes) or "none", got "${value}"`);
+  return v;
+}
+
+const AUTH_MODES = ["none", "bearer", "oauth"];
+
+function mcpAuth(env: Record<string, string | undefined>): McpAuth {
+  const mode = (env.MCP_AUTH || "none").trim().toLowerCase();
+  if (!AUTH_MODES.includes(mode)) throw new ConfigError(`MCP_AUTH must be one of ${AUTH_MODES.join(", ")}, got "${env.MCP_AUTH}"`);
+  if (mode === "none") return { mode: "none" };
+  if (mode === "bearer") {
+    const tokensFile = env.MCP_AUTH_TOKENS_FILE || undefined;
+    if (!tokensFile) throw new ConfigError('MCP_AUTH=bearer needs MCP_AUTH_TOKENS_FILE: a file of "name:token" lines, one per caller');
+    return { mode: "bearer", tokensFile };
+  }
+  const issuer = env.MCP_OAUTH_ISSUER || undefined;
+  if (!issuer) throw new ConfigError("MCP_AUTH=oauth needs MCP_OAUTH_ISSUER: the exact iss of the tokens to accept (a Kubernetes cluster's is in its /.well-known/openid-configuration)");
+  const audience = list(env.MCP_OAUTH_AUDIENCE);
+  if (audience.length === 0) throw new ConfigError("MCP_AUTH=oauth needs MCP_OAUTH_AUDIENCE: the aud the tokens must be minted for (RFC 8707), e.g. this server's URL or \"vault-mcp-server\"");
+  return {
+    mode: "oauth",
+    issuer: authUrl("MCP_OAUTH_ISSUER", issuer),
+    audience,
+    jwksUrl: env.MCP_OAUTH_JWKS_URL ? authUrl("MCP_OAUTH_JWKS_URL", env.MCP_OAUTH_JWKS_URL) : undefined,
+    resource: env.MCP_OAUTH_RESOURCE ? authUrl("MCP_OAUTH_RESOURCE", env.MCP_OAUTH_RESOURCE) : undefined,
+    readScope: scopeSetting("MCP_OAUTH_READ_SCOPE", env.MCP_OAUTH_READ_SCOPE, "vault:read"),
+    writeScope: scopeSetting("MCP_OAUTH_WRITE_SCOPE", env.MCP_OAUTH_WRITE_SCOPE, "vault:write"),
+    subjects: list(env.MCP_OAUTH_SUBJECTS),
+    caFile: env.MCP_OAUTH_CA_FILE || undefined,
+    jwksTokenFile: env.MCP_OAUTH_JWKS_TOKEN_FILE || undefined,
+  };
 }
 
 /** MCP_METRICS_ADDR: unset serves /metrics on the MCP port; "off" serves none; "host:port" or ":port" a listener of its own. */

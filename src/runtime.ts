@@ -1,11 +1,13 @@
 // The composition root: builds the Vault client, tool registry and MCP handlers from a Config. No side effects on import.
-import type { Config } from "./config.ts";
+import { type Config, readMaskKey } from "./config.ts";
 import type { Logger } from "./log.ts";
 import { createMcpHttpHandler } from "./mcp/http.ts";
 import type { McpDeps } from "./mcp/server.ts";
 import { McpSessions } from "./mcp/sessions.ts";
 import { allTools } from "./tools/index.ts";
 import { ToolRegistry } from "./tools/registry.ts";
+import { secretValuesSettings } from "./tools/secret-values.ts";
+import { withWrapTtl } from "./vault/wrapping.ts";
 import { tokenSourceFor } from "./vault/auth.ts";
 import { explainingTlsFailures, vaultTls } from "./vault/auth-tls.ts";
 import { type TokenSource, VaultClient } from "./vault/client.ts";
@@ -42,7 +44,7 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     addr: config.vault.addr,
     namespace: config.vault.namespace,
     timeoutMs: config.vault.timeoutMs,
-    fetch: explainingTlsFailures(overrides.fetch ?? fetch),
+    fetch: explainingTlsFailures(withWrapTtl(overrides.fetch ?? fetch, config.tools.secretValues.wrapTtlSeconds)),
     tls: vaultTls(config.vault.tls),
     observe: telemetry.vault,
   };
@@ -53,7 +55,9 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
   if (tokens instanceof TokenKeeper) tokens.onEvent = telemetry.token;
   const registry = new ToolRegistry(allTools);
   registry.observer = telemetry.calls;
-  const context = { vault, mounts: new MountInfoCache(vault), log, settings: { kv1Merge: config.tools.kv1Merge } };
+  const values = config.tools.secretValues;
+  const secretValues = secretValuesSettings(values.mode, values.wrapTtlSeconds, values.mode === "reveal" ? undefined : readMaskKey(values));
+  const context = { vault, mounts: new MountInfoCache(vault), log, settings: { kv1Merge: config.tools.kv1Merge, secretValues } };
   const deps = { registry, context };
   const sessions = config.http.stateful
     ? new McpSessions(deps, { idleMs: config.http.sessionIdleMs, maxSessions: config.http.maxSessions, log })

@@ -45,6 +45,8 @@ function kvNeeds(tool: string, l: Layout): Need[] {
         return [detect(k), secret("read", "read a secret")];
       case "write_secret":
         return [detect(k), secret("read", "read the keys it replaces"), secret("create", "create a secret"), secret("update", "replace a secret")];
+      case "generate_secret":
+        return [detect(k), secret("read", "read the keys it keeps"), secret("create", "create a secret"), secret("update", "write the merged secret")];
       case "list_secrets":
         return [detect(k), need(`${k}/`, "list", "list the top level", `${k}/*`)];
       case "delete_secret":
@@ -64,6 +66,14 @@ function kvNeeds(tool: string, l: Layout): Need[] {
         data("create", "create a secret"),
         data("update", "replace a secret, or write with cas"),
         data("read", "read the version replace=true replaces"),
+        meta("read", "read current_version before creating"),
+      ];
+    case "generate_secret":
+      return [
+        detect(k),
+        data("patch", "merge the value into a secret"),
+        data("create", "create a secret"),
+        data("update", "write over a deleted latest version"),
         meta("read", "read current_version before creating"),
       ];
     case "list_secrets":
@@ -126,6 +136,7 @@ export const TOOL_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
   write_secret: (l) => kvNeeds("write_secret", l),
   list_secrets: (l) => kvNeeds("list_secrets", l),
   delete_secret: (l) => kvNeeds("delete_secret", l),
+  generate_secret: (l) => kvNeeds("generate_secret", l),
   enable_pki: (l) => [need(`sys/mounts/${l.pkiMount}`, "update", `mount PKI at ${l.pkiMount}/`)],
   create_pki_issuer: (l) => pkiNeeds("create_pki_issuer", l),
   list_pki_issuers: (l) => pkiNeeds("list_pki_issuers", l),

@@ -1,7 +1,8 @@
 // The wiring list: every tool the server offers, grouped by Vault engine. A tool not listed here is not served.
+import { generateSecret } from "./generate.ts";
 import { kvTools } from "./kv.ts";
 import { mountTools } from "./mounts.ts";
 import { pkiTools } from "./pki.ts";
 import type { ToolDefinition } from "./registry.ts";
 
-export const allTools: readonly ToolDefinition<any, any>[] = [...mountTools, ...kvTools, ...pkiTools];
+export const allTools: readonly ToolDefinition<any, any>[] = [...mountTools, ...kvTools, generateSecret, ...pkiTools];

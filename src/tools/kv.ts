@@ -1,4 +1,4 @@
-// KV secrets, v1 and v2 behind one set of tools: read_secret, write_secret, list_secrets, delete_secret.
+// KV secrets, v1 and v2 behind one set of tools: read_secret, write_secret, list_secrets, delete_secret; the merge others reuse.
 import { Type } from "@sinclair/typebox";
 import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
@@ -7,15 +7,17 @@ import type { MountInfo } from "../vault/mount-info.ts";
 import { safeMount, safePath, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
 import { defineTool, type ToolContext } from "./registry.ts";
+import { shellWord } from "./secret-values.ts";
 
-const MountArg = Type.String({ description: 'KV mount, e.g. "secret" (the default)', default: "secret", minLength: 1 });
-const PathArg = Type.String({ description: 'Secret path inside the mount, e.g. "myapp/database"', minLength: 1 });
-const KeyArg = Type.String({ description: 'One key inside the secret, e.g. "password"', minLength: 1 });
+export const MountArg = Type.String({ description: 'KV mount, e.g. "secret" (the default)', default: "secret", minLength: 1 });
+export const PathArg = Type.String({ description: 'Secret path inside the mount, e.g. "myapp/database"', minLength: 1 });
+export const KeyArg = Type.String({ description: 'One key inside the secret, e.g. "password"', minLength: 1 });
 const JsonValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
   description: "A string, number, boolean, array or object; not null",
+  sensitive: true,
 });
 
-interface KvTarget extends kv.KvLocation {
+export interface KvTarget extends kv.KvLocation {
   info: MountInfo;
   /** "secret/myapp/database", for messages. */
   where: string;
@@ -30,9 +32,10 @@ function kv1Merge(ctx: ToolContext): "refuse" | "local" {
   return ctx.settings?.kv1Merge === "local" ? "local" : "refuse";
 }
 
-async function target(ctx: ToolContext, mountRaw: unknown, pathRaw: unknown, allowEmptyPath = false): Promise<KvTarget> {
-  const mount = safeMount(mountRaw, "mount");
-  const path = safePath(pathRaw, "path", { allowEmpty: allowEmptyPath });
+/** The checked mount and path of a secret on a KV mount (v1 or v2); refuses a mount of another engine. */
+export async function kvTarget(ctx: ToolContext, mountRaw: unknown, pathRaw: unknown, allowEmptyPath = false, names = { mount: "mount", path: "path" }): Promise<KvTarget> {
+  const mount = safeMount(mountRaw, names.mount);
+  const path = safePath(pathRaw, names.path, { allowEmpty: allowEmptyPath });
   const info = await ctx.mounts.get(mount);
   if (!info.kvVersion) {
     throw new ToolError(
@@ -84,8 +87,16 @@ function noSuchKey(t: KvTarget, key: string, data: Record<string, unknown>): Too
   return new ToolError(`The secret ${t.where} has no key "${key}". Its keys are: ${keys.length > 0 ? keys.join(", ") : "(none)"}.`);
 }
 
-function readCall(t: KvTarget): string {
+export function readCall(t: KvTarget): string {
   return `read_secret(mount="${t.mount.display}", path="${t.path.display}")`;
+}
+
+/** The command a person runs to read the secret (one key, one version) with Vault's own CLI. */
+export function kvGetCommand(t: KvTarget, options: { key?: string; version?: number } = {}): string {
+  const flags = [`-mount=${shellWord(t.mount.display)}`];
+  if (options.version !== undefined) flags.push(`-version=${options.version}`);
+  if (options.key !== undefined) flags.push(`-field=${shellWord(options.key)}`);
+  return `vault kv get ${flags.join(" ")} ${shellWord(t.path.display)}`;
 }
 
 /** Where to keep secrets that several writers change: a KV v2 mount next to this one. */
@@ -95,14 +106,36 @@ function kv2Advice(t: KvTarget): string {
 
 const OPERATOR_NOTE = "(An operator running exactly one server replica can allow it with MCP_KV1_MERGE=local.)";
 
-/** KV v1 merges are refused unless the operator said this is the only replica. */
-function kv1MergeRefused(t: KvTarget): ToolError {
+const REPLACE_ADVICE =
+  "pass replace=true to write exactly these keys as the whole secret (keys it holds now and not given here are removed)";
+
+/** KV v1 merges are refused unless the operator said this is the only replica; `instead` is the tool's other way. */
+function kv1MergeRefused(t: KvTarget, instead: string | undefined, nothing = "Nothing was written."): ToolError {
   return new ToolError(
     `KV v1 has no check-and-set, so merging keys into ${t.where} cannot be made safe with more than one server replica: ` +
-      "another replica writing this secret at the same moment could silently drop the keys given here. Nothing was written. " +
-      "Either pass replace=true to write exactly these keys as the whole secret (keys it holds now and not given here are removed), " +
-      `or ${kv2Advice(t)}. ${OPERATOR_NOTE}`,
+      `another replica writing this secret at the same moment could silently drop the keys given here. ${nothing} ` +
+      `${instead ? `Either ${instead}, or ${kv2Advice(t)}` : `Instead, ${kv2Advice(t)}`}. ${OPERATOR_NOTE}`,
   );
+}
+
+/** Throws before anything is done when merging into `t` would be refused (KV v1 without MCP_KV1_MERGE=local). */
+export function checkMergeable(ctx: ToolContext, t: KvTarget, nothing: string): void {
+  if (t.info.kvVersion === 1 && kv1Merge(ctx) === "refuse") throw kv1MergeRefused(t, undefined, nothing);
+}
+
+/**
+ * Merges `changes` into the secret, keeping the keys it already holds, as write_secret does: KV v2 by merge patch under
+ * Vault's lock (with cas, once against that version); KV v1 only when the operator allows it, serialised in this process.
+ */
+export async function mergeIntoSecret(ctx: ToolContext, t: KvTarget, changes: Record<string, unknown>, cas?: number, instead?: string) {
+  if (t.info.kvVersion === 2) return mergeV2(ctx.vault, t, changes, cas);
+  if (kv1Merge(ctx) === "refuse") throw kv1MergeRefused(t, instead);
+  const created = await kv.withV1Lock(t, async () => {
+    const current = await kv.readV1(ctx.vault, t);
+    await kv.putV1(ctx.vault, t, { ...(current?.data ?? {}), ...changes });
+    return current === null;
+  });
+  return { created, version: undefined };
 }
 
 function kv1KeyDeleteRefused(t: KvTarget): ToolError {
@@ -134,14 +167,14 @@ export const readSecret = defineTool({
   output: Type.Object({
     mount: Type.String(),
     path: Type.String(),
-    data: Type.Record(Type.String(), Type.Unknown()),
+    data: Type.Record(Type.String(), Type.Unknown({ sensitive: true })),
     ...VersionInfo,
     kv_version: Type.Integer(),
     custom_metadata: Type.Optional(Type.Record(Type.String(), Type.String())),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
-    const t = await target(ctx, args.mount, args.path);
+    const t = await kvTarget(ctx, args.mount, args.path);
     if (args.version !== undefined && t.info.kvVersion === 1) {
       throw new ToolError(`Invalid argument "version": ${t.mount.display}/ is a KV v1 mount, which keeps no versions; omit version.`);
     }
@@ -154,9 +187,10 @@ export const readSecret = defineTool({
     }
     const meta = found.metadata;
     const header = meta?.version !== undefined ? `Secret at ${t.where} (version ${meta.version}, created ${meta.created_time}):` : `Secret at ${t.where}:`;
-    const lines = Object.entries(data).map(([k, v]) => `  ${k}: ${show(v)}`);
     return {
-      text: `${header}\n${lines.join("\n")}`,
+      // From the view: the values as the operator lets the model see them.
+      text: (view) => `${header}\n${Object.entries(view.data).map(([k, v]) => `  ${k}: ${show(v)}`).join("\n")}`,
+      humanRead: kvGetCommand(t, { key: args.key, version: meta?.version }),
       structured: {
         mount: t.mount.display,
         path: t.path.display,
@@ -247,7 +281,7 @@ export const writeSecret = defineTool({
     if (keys.length === 0) {
       throw new ToolError('Invalid arguments for write_secret: nothing to write. Give key and value (key="password", value="...") or data={"password": "..."}.');
     }
-    const t = await target(ctx, args.mount, args.path);
+    const t = await kvTarget(ctx, args.mount, args.path);
     const v1 = t.info.kvVersion === 1;
     if (v1 && args.cas !== undefined) throw new ToolError(`Invalid argument "cas": ${t.mount.display}/ is a KV v1 mount, which has no check-and-set; omit cas.`);
     const base = { mount: t.mount.display, path: t.path.display, keys_written: keys };
@@ -262,17 +296,7 @@ export const writeSecret = defineTool({
           structured: { ...base, created: r.created, ...(r.version !== undefined ? { version: r.version } : {}), replaced: true, keys_removed: r.removed },
         };
       }
-      let version: number | undefined;
-      let created: boolean;
-      if (!v1) ({ version, created } = await mergeV2(ctx.vault, t, changes, args.cas));
-      else if (kv1Merge(ctx) === "refuse") throw kv1MergeRefused(t);
-      else {
-        created = await kv.withV1Lock(t, async () => {
-          const current = await kv.readV1(ctx.vault, t);
-          await kv.putV1(ctx.vault, t, { ...(current?.data ?? {}), ...changes });
-          return current === null;
-        });
-      }
+      const { version, created } = await mergeIntoSecret(ctx, t, changes, args.cas, REPLACE_ADVICE);
       return {
         text: `Secret stored successfully at ${t.where}\n${version !== undefined ? `Version: ${version}\n` : ""}Keys written: ${keys.join(", ")}\nYou can retrieve it with: ${readCall(t)}`,
         structured: { ...base, created, ...(version !== undefined ? { version } : {}) },
@@ -295,7 +319,7 @@ export const listSecrets = defineTool({
   output: Type.Object({ mount: Type.String(), path: Type.String(), keys: Type.Array(Type.String()) }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
-    const t = await target(ctx, args.mount, args.path, true);
+    const t = await kvTarget(ctx, args.mount, args.path, true);
     const { keys } = await ctx.vault.list(kv.listPath(t, t.info.kvVersion as 1 | 2));
     const folder = t.path.display ? `${t.where}/` : t.where;
     if (keys.length === 0) {
@@ -366,7 +390,7 @@ export const deleteSecret = defineTool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   async run(args, ctx) {
-    const t = await target(ctx, args.mount, args.path);
+    const t = await kvTarget(ctx, args.mount, args.path);
     const base = { mount: t.mount.display, path: t.path.display };
     if (args.key === undefined) {
       if (t.info.kvVersion === 2) {

@@ -32,7 +32,7 @@ const CreateInput = Type.Object({
   key_bits: Type.Optional(Type.Integer({ description: "root and intermediate: key size; default 2048 for rsa, 256 for ec; not used by ed25519", minimum: 0 })),
   parent_mount: Type.Optional(Type.String({ description: 'intermediate (required): the PKI mount whose issuer signs the intermediate, e.g. "pki"', minLength: 1 })),
   parent_issuer: Type.Optional(Type.String({ description: 'intermediate: the signing issuer in parent_mount, by name or ID; default "default"', minLength: 1 })),
-  pem_bundle: Type.Optional(Type.String({ description: "import (required): PEM text of CA certificates, optionally with their private keys", minLength: 1 })),
+  pem_bundle: Type.Optional(Type.String({ description: "import (required): PEM text of CA certificates, optionally with their private keys", minLength: 1, sensitive: true })),
 });
 type CreateArgs = Static<typeof CreateInput>;
 

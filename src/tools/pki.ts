@@ -3,11 +3,12 @@ import { type Static, Type } from "@sinclair/typebox";
 import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
 import { apiPath, manageableMount, safeName, type SafePath } from "../vault/paths.ts";
-import { ToolError } from "./errors.ts";
+import { describeFailure, ToolError } from "./errors.ts";
+import { checkMergeable, kvGetCommand, kvTarget, type KvTarget, mergeIntoSecret, readCall } from "./kv.ts";
 import { certificateFacts, duration, keyTypeArg, maybeApplied, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
 import { mountEngine } from "./mounts.ts";
 import { pkiIssuerTools } from "./pki-issuers.ts";
-import { defineTool, type EmbeddedText } from "./registry.ts";
+import { defineTool, type Disclosure, type EmbeddedText, type ToolContext } from "./registry.ts";
 
 export const enablePki = defineTool({
   name: "enable_pki",
@@ -290,12 +291,45 @@ function lostCertificate(err: VaultError, mount: SafePath, role: SafePath, commo
   );
 }
 
+const StoreAtArg = Type.Object(
+  {
+    mount: Type.String({ description: 'KV mount, e.g. "secret" (the default)', default: "secret", minLength: 1 }),
+    path: Type.String({ description: 'Secret path inside the mount, e.g. "certs/api.example.com"', minLength: 1 }),
+  },
+  {
+    description:
+      "Write the certificate, its private key and CA chain into this KV secret (merged: its other keys are kept) and answer only the certificate, " +
+      "serial and validity; applications (Vault Agent, the Secrets Store CSI provider, External Secrets) read the key from there",
+  },
+);
+
+/** The keys store_at writes, named as Vault's own pki/issue answer names them (what templates and mappings expect). */
+const STORED_KEYS = ["certificate", "private_key", "private_key_type", "issuing_ca", "ca_chain", "serial_number", "expiration"];
+
+/** What became of the private key, in words, as the answer is shown (the view never holds a concealed key). */
+function keyFate(d: Disclosure, mount: SafePath, serial: string): string {
+  if (d.mode === "reveal") return "Vault keeps no copy of the private key: store it now (for example with write_secret).";
+  if (d.mode === "wrap" && !d.undelivered) return "Its private key is wrapped for a person (below); Vault keeps no copy, so whoever opens the token must store the key.";
+  return (
+    "Its private key reached no one and Vault keeps no copy, so this certificate can never be used: revoke it with " +
+    `vault write ${mount.display}/revoke serial_number=${serial}, and issue again with store_at to keep the key in a KV secret.`
+  );
+}
+
+/** Where store_at writes, checked before anything is issued: a key issued for a secret that cannot take it would be lost. */
+async function storeTarget(ctx: ToolContext, at: { mount: string; path: string }): Promise<KvTarget> {
+  const t = await kvTarget(ctx, at.mount, at.path, false, { mount: "store_at.mount", path: "store_at.path" });
+  checkMergeable(ctx, t, "No certificate was issued.");
+  return t;
+}
+
 export const issuePkiCertificate = defineTool({
   name: "issue_pki_certificate",
   title: "Issue a certificate",
   description:
     "Issues a new certificate and private key from a PKI role. Answers the serial, validity read from the certificate, and the certificate, " +
-    "private key and CA chain as PEM, also attached as certificate.pem, private_key.pem and ca_chain.pem. Vault does not keep the private key: save it now.",
+    "private key and CA chain as PEM, also attached as certificate.pem, private_key.pem and ca_chain.pem. Vault does not keep the private key: save it now, " +
+    "or pass store_at to have it written into a KV secret, in which case the answer holds only the certificate, serial and validity.",
   input: Type.Object({
     mount: MountArg,
     role_name: Type.String({ description: 'The role whose rules apply, e.g. "web-server"', minLength: 1 }),
@@ -303,6 +337,7 @@ export const issuePkiCertificate = defineTool({
     alt_names: NameList('More DNS names, as a list or comma-separated, e.g. ["www.example.com"]'),
     ip_sans: NameList('IP addresses, as a list or comma-separated, e.g. ["10.0.0.5"]'),
     ttl: Type.Optional(Type.String({ description: 'Lifetime, e.g. "720h"; capped by the role\'s max_ttl; default: the role\'s ttl', minLength: 1 })),
+    store_at: Type.Optional(StoreAtArg),
   }),
   output: Type.Object({
     mount: Type.String(),
@@ -313,15 +348,26 @@ export const issuePkiCertificate = defineTool({
     not_before: Type.String({ description: "ISO 8601, read from the certificate" }),
     not_after: Type.String({ description: "ISO 8601, read from the certificate" }),
     certificate: Type.String({ description: "PEM" }),
-    private_key: Type.String({ description: "PEM; Vault keeps no copy" }),
+    private_key: Type.Optional(Type.String({ description: "PEM; Vault keeps no copy. Absent when stored with store_at", sensitive: true })),
     private_key_type: Type.String(),
-    issuing_ca: Type.String({ description: "PEM of the issuer that signed it" }),
-    ca_chain: Type.Array(Type.String(), { description: "PEM certificates from the issuer up to the root" }),
+    issuing_ca: Type.Optional(Type.String({ description: "PEM of the issuer that signed it; absent when stored with store_at" })),
+    ca_chain: Type.Optional(Type.Array(Type.String(), { description: "PEM certificates from the issuer up to the root; absent when stored with store_at" })),
+    stored_at: Type.Optional(
+      Type.Object({ mount: Type.String(), path: Type.String(), version: Type.Optional(Type.Integer()), keys: Type.Array(Type.String()) }, { description: "store_at: where the key now is" }),
+    ),
   }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async run(args, ctx) {
     const role = safeName(args.role_name, "role_name");
     const mount = await pkiMount(ctx, args.mount);
+    const store = args.store_at ? await storeTarget(ctx, args.store_at) : undefined;
+    if (!store && ctx.settings?.secretValues?.mode === "mask") {
+      throw new ToolError(
+        "The operator masks secret values (MCP_SECRET_VALUES=mask), so a new private key could reach no one, and Vault keeps no copy of it: " +
+          'no certificate was issued. Pass store_at={"mount": "secret", "path": "certs/<name>"} to have the certificate and its key written into a KV secret, ' +
+          "where applications (or a person, with vault kv get) read them.",
+      );
+    }
     const altNames = commaList(args.alt_names);
     const ipSans = commaList(args.ip_sans);
     const body = { common_name: args.common_name, ...(altNames ? { alt_names: altNames } : {}), ...(ipSans ? { ip_sans: ipSans } : {}), ...(args.ttl ? { ttl: args.ttl } : {}) };
@@ -346,27 +392,77 @@ export const issuePkiCertificate = defineTool({
     const base = `vault-pki://${mount.encoded}/${facts.serial}`;
     const pem = (name: string, text: string): EmbeddedText => ({ name, uri: `${base}/${name}`, mimeType: "application/x-pem-file", text });
     const sans = subjectAltNames(d.certificate);
+    const issued =
+      `Issued a certificate for ${facts.common_name} from role "${role.display}" of ${mount.display}/.\n` +
+      `Serial: ${facts.serial}\nValid from ${facts.not_before} to ${facts.not_after}\nSubject alternative names: ${sans.join(", ") || "(none)"}\n`;
+    const notes = vaultNotes(res.warnings);
+    const publicParts = {
+      mount: mount.display,
+      role_name: role.display,
+      common_name: facts.common_name,
+      subject_alt_names: sans,
+      serial: facts.serial,
+      not_before: facts.not_before,
+      not_after: facts.not_after,
+      certificate: d.certificate,
+      private_key_type: d.private_key_type ?? "",
+    };
+    const full = { ...publicParts, private_key: d.private_key, issuing_ca: d.issuing_ca ?? "", ca_chain: chain };
+    // Rendered from the view, so the key is in the text and resources exactly as the operator lets the model see it.
+    const attached = (view: { certificate: string; private_key?: string; ca_chain?: string[] }, how: Disclosure): EmbeddedText[] => [
+      pem("certificate.pem", view.certificate),
+      ...(how.mode === "reveal" && view.private_key !== undefined ? [pem("private_key.pem", view.private_key)] : []),
+      pem("ca_chain.pem", (view.ca_chain ?? []).join("\n")),
+    ];
+    const attachedNames = (how: Disclosure) => (how.mode === "reveal" ? "certificate.pem, private_key.pem and ca_chain.pem" : "certificate.pem and ca_chain.pem");
+    if (!store) {
+      return {
+        text: (_view, how) =>
+          issued +
+          (how.mode === "reveal"
+            ? `The certificate, its ${d.private_key_type ?? ""} private key and the CA chain are attached as ${attachedNames(how)}. `
+            : `The certificate and the CA chain are attached as ${attachedNames(how)}. `) +
+          `${keyFate(how, mount, facts.serial)}${notes}`,
+        structured: full,
+        resources: attached,
+      };
+    }
+    const bundle = {
+      certificate: d.certificate,
+      private_key: d.private_key,
+      private_key_type: d.private_key_type ?? "",
+      issuing_ca: d.issuing_ca ?? "",
+      ca_chain: chain.join("\n"),
+      serial_number: facts.serial,
+      expiration: facts.not_after,
+    };
+    let written: { version?: number };
+    try {
+      written = await mergeIntoSecret(ctx, store, bundle);
+    } catch (err) {
+      // The only copy of the key is in hand: hand it over as the operator allows rather than lose it with the error.
+      const why = describeFailure(err).text;
+      const maybe = maybeApplied(err) ? ` Vault may or may not have stored it: ${readCall(store)} shows whether it did.` : "";
+      return {
+        isError: true,
+        text: (_view, how) =>
+          `${issued}Storing it in ${store.where} failed: ${why}${maybe}\n` +
+          (how.mode === "reveal" ? `The private key is in this answer and attached as private_key.pem. ${keyFate(how, mount, facts.serial)}` : keyFate(how, mount, facts.serial)) +
+          notes,
+        structured: full,
+        resources: attached,
+      };
+    }
+    const stored = { mount: store.mount.display, path: store.path.display, ...(written.version !== undefined ? { version: written.version } : {}), keys: STORED_KEYS };
     return {
       text:
-        `Issued a certificate for ${facts.common_name} from role "${role.display}" of ${mount.display}/.\n` +
-        `Serial: ${facts.serial}\nValid from ${facts.not_before} to ${facts.not_after}\nSubject alternative names: ${sans.join(", ") || "(none)"}\n` +
-        `The certificate, its ${d.private_key_type ?? ""} private key and the CA chain are attached as certificate.pem, private_key.pem and ca_chain.pem. ` +
-        `Vault keeps no copy of the private key: store it now (for example with write_secret).${vaultNotes(res.warnings)}`,
-      structured: {
-        mount: mount.display,
-        role_name: role.display,
-        common_name: facts.common_name,
-        subject_alt_names: sans,
-        serial: facts.serial,
-        not_before: facts.not_before,
-        not_after: facts.not_after,
-        certificate: d.certificate,
-        private_key: d.private_key,
-        private_key_type: d.private_key_type ?? "",
-        issuing_ca: d.issuing_ca ?? "",
-        ca_chain: chain,
-      },
-      resources: [pem("certificate.pem", d.certificate), pem("private_key.pem", d.private_key), pem("ca_chain.pem", chain.join("\n"))],
+        issued +
+        `The certificate, its ${d.private_key_type ?? ""} private key and the CA chain are stored in ${store.where}` +
+        `${written.version !== undefined ? ` (version ${written.version})` : ""} under ${STORED_KEYS.join(", ")}; the secret's other keys are kept. ` +
+        `The private key is not in this answer: applications read it from Vault, and a person with Vault access with: ${kvGetCommand(store, { key: "private_key" })}` +
+        `\nThe certificate is attached as certificate.pem.${notes}`,
+      structured: { ...publicParts, stored_at: stored },
+      resources: [pem("certificate.pem", d.certificate)],
     };
   },
 });

@@ -7,6 +7,8 @@ import { Journal, type VaultClient } from "../vault/client.ts";
 import type { MountInfoCache } from "../vault/mount-info.ts";
 import { hasLoneSurrogate, LONE_SURROGATE_REASON } from "../vault/paths.ts";
 import { type CallOutcome, describeFailure, failureClass, journalNote, ToolError } from "./errors.ts";
+import { conceal, type Disclosure, SecretValuesInfo, type SecretValuesSettings, secretStrings, standIn, standInRefusal, withhold, withholdDeep } from "./secret-values.ts";
+import { checkDeclarations, containsSensitive, findSensitive, labels, mapSensitive, sensitiveAt } from "./sensitive.ts";
 
 export type { CallOutcome };
 
@@ -26,6 +28,8 @@ export interface ToolAnnotations {
 export interface ToolSettings {
   /** KV v1 merges (read, add keys, write back) are safe only with one server process: "local" allows them. */
   readonly kv1Merge: "refuse" | "local";
+  /** MCP_SECRET_VALUES: how values declared sensitive reach the model. Absent: revealed, as before the setting existed. */
+  readonly secretValues?: SecretValuesSettings;
 }
 
 /** What every tool receives: the Vault client, the mount cache, a logger, the operator's settings. */
@@ -44,10 +48,23 @@ export interface EmbeddedText {
   text: string;
 }
 
+export type { Disclosure };
+
+/** Builds text or resources from the view: `structured` as the model sees it, sensitive values already masked or wrapped. */
+export type Render<O, T> = (view: O, disclosure: Disclosure) => T;
+
+/**
+ * A tool's answer. A tool whose output declares sensitive fields builds its text and resources with a Render from the
+ * view, never from the values it holds; the registry withholds any sensitive value found anywhere else all the same.
+ */
 export interface ToolAnswer<O> {
-  text: string;
+  text: string | Render<O, string>;
   structured: O;
-  resources?: EmbeddedText[];
+  resources?: EmbeddedText[] | Render<O, EmbeddedText[]>;
+  /** How a person with Vault access reads the sensitive values in full; told when they are masked. */
+  humanRead?: string;
+  /** The call did not do all that was asked (what it did is in the text); structured is still sent. */
+  isError?: boolean;
 }
 
 export interface ToolDefinition<I extends TObject = TObject, O extends TObject = TObject> {
@@ -89,6 +106,8 @@ interface Entry {
   /** Compiled on the tool's first call, then kept: compiling every tool at start-up took ~15 ms of the cold start. */
   check?: TypeCheck<TObject>;
   accepted: string[];
+  /** Whether the output declares sensitive fields (then the operator's MCP_SECRET_VALUES applies to it). */
+  sensitiveOutput: boolean;
 }
 
 export class UnknownTool extends Error {
@@ -112,13 +131,19 @@ export class ToolRegistry {
   private add(def: ToolDefinition): void {
     if (!NAME.test(def.name)) throw new Error(`tool name "${def.name}" must match ${NAME}`);
     if (this.tools.has(def.name)) throw new Error(`tool "${def.name}" is registered twice`);
-    this.tools.set(def.name, { def, accepted: Object.keys(def.input.properties) });
+    checkDeclarations(def.name, def.input, "input");
+    checkDeclarations(def.name, def.output, "output");
+    const sensitiveOutput = containsSensitive(def.output);
+    if (sensitiveOutput && Object.hasOwn(def.output.properties, "secret_values")) throw new Error(`${def.name}: "secret_values" is the registry's own output field`);
+    this.tools.set(def.name, { def, accepted: Object.keys(def.input.properties), sensitiveOutput });
+    const outputSchema = plainSchema(def.output);
+    if (sensitiveOutput) (outputSchema.properties as Record<string, unknown>).secret_values = plainSchema(SecretValuesInfo);
     this.listed.push({
       name: def.name,
       title: def.title,
-      description: def.description,
+      description: sensitiveOutput ? `${def.description} ${SECRET_VALUES_NOTE}` : def.description,
       inputSchema: plainSchema(def.input),
-      outputSchema: plainSchema(def.output),
+      outputSchema,
       annotations: { title: def.title, ...def.annotations },
     });
   }
@@ -161,26 +186,72 @@ export class ToolRegistry {
     const name = entry.def.name;
     const args = prepareArguments(entry, rawArgs);
     if (typeof args === "string") return { result: errorResult(args), outcome: "invalid_arguments" };
+    // A value this server showed in place of a secret must never be stored in its place.
+    const sent = findSensitive(entry.def.input, args);
+    for (const f of sent) {
+      const what = standIn(f.value);
+      if (what) return { result: errorResult(standInRefusal(f.at.join("."), what)), outcome: "invalid_arguments" };
+    }
+    const concealing = (ctx.settings?.secretValues?.mode ?? "reveal") !== "reveal";
+    // Values sent in sensitive arguments are never quoted back while the operator conceals values.
+    const sentSecrets = concealing ? secretStrings(sent.map((f) => f.value)) : [];
     // Every request this call makes that could change Vault is journaled, so a failure can say what did change.
     const journal = new Journal();
     try {
       const answer = await entry.def.run(args, { ...ctx, vault: ctx.vault.recording(journal) });
-      const result: CallResult = {
-        content: [
-          { type: "text", text: answer.text },
-          ...(answer.resources ?? []).map((r) => ({ type: "resource" as const, resource: { uri: r.uri, mimeType: r.mimeType, text: r.text } })),
-        ],
-        structuredContent: answer.structured as Record<string, unknown>,
-      };
-      return { result, outcome: "ok" };
+      const result = await this.answer(entry, answer, ctx, sentSecrets);
+      return { result, outcome: result.isError ? "tool_error" : "ok" };
     } catch (err) {
       const { text, unexpected } = describeFailure(err);
       if (unexpected) ctx.log.error("tool failed unexpectedly", { tool: name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       // A tool's own ToolError already says what its earlier steps did; any other failure gets the journal's account.
-      return { result: errorResult(err instanceof ToolError ? text : text + journalNote(journal, err)), outcome: failureClass(err) };
+      return { result: errorResult(withhold(err instanceof ToolError ? text : text + journalNote(journal, err), sentSecrets)), outcome: failureClass(err) };
     }
   }
+
+  /**
+   * The one place the operator's MCP_SECRET_VALUES is applied: sensitive values are masked or wrapped in the view, the
+   * text and resources are rendered from the view, and any sensitive value found anywhere else is withheld.
+   */
+  private async answer(entry: Entry, answer: ToolAnswer<any>, ctx: ToolContext, sentSecrets: string[]): Promise<CallResult> {
+    const settings = ctx.settings?.secretValues;
+    const output = entry.def.output;
+    const found = entry.sensitiveOutput && settings && settings.mode !== "reveal" ? findSensitive(output, answer.structured) : [];
+    let view: unknown = answer.structured;
+    let disclosure: Disclosure = { mode: settings?.mode ?? "reveal" };
+    let lead = "";
+    let note = "";
+    let envelope: Record<string, unknown> | undefined;
+    if (settings && found.length > 0) {
+      const names = labels(found);
+      const replace = (by: (value: unknown, index: number) => string) => {
+        let i = 0;
+        return mapSensitive(output, answer.structured, (v) => by(v, i++));
+      };
+      ({ view, disclosure, lead, note, envelope } = await conceal(settings, ctx.vault, found, names, replace, answer.humanRead));
+    }
+    const text = typeof answer.text === "function" ? answer.text(view, disclosure) : answer.text;
+    const resources = typeof answer.resources === "function" ? answer.resources(view, disclosure) : (answer.resources ?? []);
+    const secrets = [...new Set([...sentSecrets, ...secretStrings(found.map((f) => f.value))])];
+    const shown = { text: lead + text, resources, view };
+    const kept = secrets.length === 0 ? shown : (withholdDeep(shown, secrets) as typeof shown);
+    if (kept !== shown && JSON.stringify(kept) !== JSON.stringify(shown)) {
+      ctx.log.warn("a tool's answer held a secret value outside its declared fields; it was withheld", { tool: entry.def.name });
+    }
+    const result: CallResult = {
+      content: [
+        { type: "text", text: kept.text + note },
+        ...kept.resources.map((r) => ({ type: "resource" as const, resource: { uri: r.uri, mimeType: r.mimeType, text: r.text } })),
+      ],
+      structuredContent: { ...(kept.view as Record<string, unknown>), ...(envelope ? { secret_values: envelope } : {}) },
+    };
+    if (answer.isError || disclosure.undelivered) result.isError = true;
+    return result;
+  }
 }
+
+const SECRET_VALUES_NOTE =
+  "Secret values in its answer are shown, masked, or wrapped in a single-use Vault token for a person, as the operator set MCP_SECRET_VALUES.";
 
 function errorResult(text: string): CallResult {
   return { content: [{ type: "text", text }], isError: true };
@@ -269,7 +340,9 @@ function describeProblem(e: ValueError, root: TObject): string {
   const top = root.properties[topName] as TSchema | undefined;
   const hint = top?.description ? ` (${top.description})` : "";
   if (e.type === ValueErrorType.ObjectRequiredProperty) return `missing required argument "${arg}"${hint}`;
-  return `argument "${arg}" ${expectation(e)}, got ${shown(e.value)}${hint}`;
+  // A value meant to be secret is described, never quoted.
+  const got = sensitiveAt(root, e.path.split("/").slice(1)) ? described(e.value) : shown(e.value);
+  return `argument "${arg}" ${expectation(e)}, got ${got}${hint}`;
 }
 
 function expectation(e: ValueError): string {
@@ -314,6 +387,11 @@ function shown(value: unknown): string {
   if (typeof value === "string") return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
+}
+
+function described(value: unknown): string {
+  if (typeof value === "string") return `a string of ${value.length} characters`;
+  return value === undefined ? "nothing" : value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
 }
 
 function unique(items: string[]): string[] {

@@ -42,7 +42,7 @@ describe("the wiring list", () => {
     expect(names).toEqual(
       [
         "create_mount", "list_mounts", "delete_mount",
-        "read_secret", "write_secret", "list_secrets", "delete_secret",
+        "read_secret", "write_secret", "list_secrets", "delete_secret", "generate_secret",
         "enable_pki", "create_pki_issuer", "list_pki_issuers", "read_pki_issuer",
         "create_pki_role", "list_pki_roles", "read_pki_role", "delete_pki_role", "issue_pki_certificate",
       ].sort(),
