@@ -44,7 +44,10 @@ export interface CertificateFacts {
 
 /** What a certificate says about itself, read from the PEM (the first certificate of a bundle), never from Vault's summary. */
 export function certificateFacts(pem: string): CertificateFacts {
-  const cert = new X509Certificate(pem);
+  const cert = parseCertificate(pem);
+  // Vault made it, so the call succeeded; a certificate our parser refuses (a noncharacter in its name is an invalid
+  // UTF8String) must not turn that success into an error. Its facts are then unknown, not made up.
+  if (!cert) return { common_name: "", serial: "", not_before: "", not_after: "" };
   return {
     common_name: /^CN=(.*)$/m.exec(cert.subject)?.[1] ?? "",
     serial: colonHex(cert.serialNumber),
@@ -55,8 +58,16 @@ export function certificateFacts(pem: string): CertificateFacts {
 
 /** The subject alternative names of a certificate, e.g. ["DNS:api.example.com", "IP Address:10.0.0.1"]. */
 export function subjectAltNames(pem: string): string[] {
-  const san = new X509Certificate(pem).subjectAltName;
+  const san = parseCertificate(pem)?.subjectAltName;
   return san ? san.split(/,\s*/).filter((s) => s !== "") : [];
+}
+
+function parseCertificate(pem: string): X509Certificate | undefined {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    return undefined;
+  }
 }
 
 function colonHex(hex: string): string {

@@ -86,10 +86,11 @@ export async function readMetadataV2(vault: VaultClient, at: KvLocation): Promis
 }
 
 /**
- * KV v2: JSON merge patch of the latest version (null removes a key), applied by Vault under its per-secret lock.
+ * KV v2: sets the top-level keys of `changes` in the latest version (null removes a key), under Vault's per-secret lock.
  * Returns the new version. Throws VaultError 404 when there is no live latest version to patch.
  */
 export async function patchV2(vault: VaultClient, at: KvLocation, changes: Record<string, unknown>, cas?: number): Promise<number | undefined> {
+  if (!mergePatchIsExact(changes)) return rewriteV2(vault, at, changes, cas);
   // Resent once after a lost answer: the same keys patched twice hold the same values (at worst one more version), and
   // a check-and-set that our own first copy beat is reported by the client as the uncertain loss it is.
   const res = await vault.patch<{ version?: number }>(
@@ -98,6 +99,33 @@ export async function patchV2(vault: VaultClient, at: KvLocation, changes: Recor
     { idempotent: true },
   );
   return res.data?.version;
+}
+
+/**
+ * JSON merge patch (RFC 7396) merges objects key by key and drops null members at every depth: exact for values that
+ * hold no object (strings, numbers, booleans, lists of those), not for a value that is or holds an object.
+ */
+function mergePatchIsExact(changes: Record<string, unknown>): boolean {
+  const flat = (v: unknown): boolean => v === null || typeof v !== "object" || (Array.isArray(v) && v.every((x) => x === null || typeof x !== "object"));
+  return Object.values(changes).every(flat);
+}
+
+/**
+ * The same top-level change as patchV2 for values a merge patch would alter: reads the latest version and writes it
+ * back whole with these keys replaced, with check-and-set against the version read (a concurrent writer makes the
+ * write fail with a mismatch, never lose a key). Throws 404 like a PATCH when there is no live latest version.
+ */
+async function rewriteV2(vault: VaultClient, at: KvLocation, changes: Record<string, unknown>, cas?: number): Promise<number | undefined> {
+  const path = apiPath(at.mount, "data", at.path);
+  const latest = await readV2(vault, at);
+  const version = latest?.metadata?.version;
+  if (!latest || version === undefined) throw new VaultError("PATCH", path, 404, [], "http", vault.addr);
+  if (cas !== undefined && cas !== version) {
+    throw new VaultError("PATCH", path, 400, [`check-and-set parameter did not match the current version`], "http", vault.addr);
+  }
+  let data = latest.data;
+  for (const [k, v] of Object.entries(changes)) data = v === null ? withoutKey(data, k) : withKey(data, k, v);
+  return putV2(vault, at, data, version);
 }
 
 /** KV v2: writes `data` as the whole new version. cas 0 writes only if the secret does not exist; N only if its current version is N. */

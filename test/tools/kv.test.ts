@@ -107,6 +107,32 @@ describe("write_secret and read_secret on KV v2", () => {
   });
 });
 
+describe("write_secret replaces each value it is given whole, whatever the value holds (found by the fuzz)", () => {
+  it("does not deep-merge an object value into the one stored, nor drop its nulls", async () => {
+    await ok(client, "write_secret", { mount: v2, path: "nested/obj", key: "k", value: { a: "1" } });
+    const r = await ok(client, "write_secret", { mount: v2, path: "nested/obj", key: "k", value: { b: null, c: "2" } });
+    const held = (await vaultApi("GET", `${v2}/data/nested/obj`)).json.data;
+    expect(held.data).toEqual({ k: { b: null, c: "2" } });
+    expect(r.structuredContent?.version).toBe(held.metadata.version);
+  });
+
+  it("keeps nulls inside a list value, and the other keys of the secret", async () => {
+    await ok(client, "write_secret", { mount: v2, path: "nested/list", data: { keep: "me", k: "old" } });
+    await ok(client, "write_secret", { mount: v2, path: "nested/list", key: "k", value: ["x", { a: null }] });
+    expect((await vaultApi("GET", `${v2}/data/nested/list`)).json.data.data).toEqual({ keep: "me", k: ["x", { a: null }] });
+  });
+
+  it("loses no key when writers of object values and of plain values race on one secret", async () => {
+    const path = unique("nested-race");
+    await ok(client, "write_secret", { mount: v2, path, key: "seed", value: "0" });
+    const writes = Array.from({ length: 12 }, (_, i) => ok(client, "write_secret", { mount: v2, path, key: `k${i}`, value: i % 2 ? { n: i, z: null } : `v${i}` }));
+    await Promise.all(writes);
+    const held = (await vaultApi("GET", `${v2}/data/${path}`)).json.data.data;
+    for (let i = 0; i < 12; i++) expect(held[`k${i}`]).toEqual(i % 2 ? { n: i, z: null } : `v${i}`);
+    expect(held.seed).toBe("0");
+  });
+});
+
 describe("list_secrets", () => {
   it("lists secrets and folders under a path", async () => {
     await ok(client, "write_secret", { mount: v2, path: "tree/a", key: "x", value: "1" });
