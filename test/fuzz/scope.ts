@@ -1,4 +1,5 @@
 // Which Vault API paths a tool call may touch, given its arguments as the model sent them; the fuzz holds every audited request to this.
+import { allTools } from "../../src/tools/index.ts";
 
 /** One request as Vault's audit log (or the server's fetch) shows it: operation and path below /v1/, without query string. */
 export interface SeenRequest {
@@ -14,14 +15,14 @@ const TOKEN_SELF = new Set(["auth/token/lookup-self", "auth/token/renew-self"]);
 /** Tools whose `path` argument is a mount to create or delete (sys/mounts/<path>). */
 const MOUNT_MANAGERS = new Set(["create_mount", "delete_mount", "enable_pki"]);
 
-/** The schema defaults the registry applies, which decide the mount a call without one works on. */
-export const DEFAULT_MOUNT: Record<string, string> = {
-  read_secret: "secret",
-  write_secret: "secret",
-  list_secrets: "secret",
-  delete_secret: "secret",
-  enable_pki: "pki",
-};
+/** The schema defaults the registry applies, which decide the mount a call without one works on: read from each tool's own schema. */
+export const DEFAULT_MOUNT: Record<string, string> = Object.fromEntries(
+  allTools.flatMap((t) => {
+    const props = t.input.properties as Record<string, { default?: unknown }>;
+    const d = MOUNT_MANAGERS.has(t.name) ? props.path?.default : props.mount?.default;
+    return typeof d === "string" ? [[t.name, d]] : [];
+  }),
+);
 const PKI_DEFAULT = "pki";
 
 /** A mount argument as the server reads it: one leading and one trailing slash are tolerated (paths.ts). */
