@@ -1,0 +1,418 @@
+// MCP_SECRET_VALUES end to end against the dev Vault: every tool in every mode, grepped for every value it could leak.
+import { beforeAll, describe, expect, it } from "bun:test";
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+import { allTools } from "../../src/tools/index.ts";
+import { call, connectClient, ok, testServer, text, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
+import { testVault } from "../support/vault.ts";
+
+const MODES = ["reveal", "mask", "wrap"] as const;
+type Mode = (typeof MODES)[number];
+const MASK_KEY = "an-operator-key-of-at-least-32-characters";
+
+interface World {
+  kv2: string;
+  kv1: string;
+  pki: string;
+  stored: Record<string, unknown>;
+  v1Value: string;
+  /** A CA's private key, exported once, that create_pki_issuer imports. */
+  bundle: string;
+  bundleKey: string;
+}
+
+let world: World;
+const clients = new Map<Mode, Client>();
+
+function modeClient(mode: Mode, env: Record<string, string> = {}): Promise<Client> {
+  return connectClient(testServer({ MCP_SECRET_VALUES: mode, MCP_MASK_KEY: MASK_KEY, ...env }));
+}
+
+async function policyToken(name: string, hcl: string): Promise<string> {
+  expect((await vaultApi("PUT", `sys/policies/acl/${name}`, { policy: hcl })).status).toBe(204);
+  const made = await vaultApi("POST", "auth/token/create", { policies: [name], no_default_policy: true, ttl: "1h" });
+  return made.json.auth.client_token;
+}
+
+beforeAll(async () => {
+  const kv2 = unique("sv-kv2");
+  const kv1 = unique("sv-kv1");
+  const pki = unique("sv-pki");
+  await vaultApi("POST", `sys/mounts/${kv2}`, { type: "kv", options: { version: "2" } });
+  await vaultApi("POST", `sys/mounts/${kv1}`, { type: "kv", options: { version: "1" } });
+  await vaultApi("POST", `sys/mounts/${pki}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
+  await vaultApi("POST", `${pki}/root/generate/internal`, { common_name: "Secret Values Root", ttl: "8760h" });
+  await vaultApi("POST", `${pki}/roles/web`, { allowed_domains: "example.com", allow_subdomains: true, max_ttl: "72h", key_type: "ec", key_bits: 256 });
+  const stored = { password: `pw-${crypto.randomUUID()}`, api_key: `ak-${crypto.randomUUID()}`, nested: { token: `tk-${crypto.randomUUID()}` }, port: 48213 };
+  await vaultApi("POST", `${kv2}/data/app/db`, { data: stored });
+  const v1Value = `v1-${crypto.randomUUID()}`;
+  await vaultApi("POST", `${kv1}/app/db`, { password: v1Value });
+  const scratch = unique("sv-scratch");
+  await vaultApi("POST", `sys/mounts/${scratch}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
+  const made = await vaultApi("POST", `${scratch}/issuers/generate/root/exported`, { common_name: "Imported CA", ttl: "8760h", key_type: "ec" });
+  world = { kv2, kv1, pki, stored, v1Value, bundle: `${made.json.data.private_key}\n${made.json.data.certificate}\n`, bundleKey: made.json.data.private_key };
+  for (const mode of MODES) clients.set(mode, await modeClient(mode));
+});
+
+/** What a scenario leaves to check: every answer, and every secret value it made or met (read back from Vault). */
+interface Run {
+  answers: ToolResult[];
+  secrets: string[];
+  client: Client;
+  mode: Mode;
+}
+
+async function record(run: Run, name: string, args: Record<string, unknown>): Promise<ToolResult> {
+  const r = await call(run.client, name, args);
+  run.answers.push(r);
+  return r;
+}
+
+const MASKED_MARKER = "[masked: 40 chars, fingerprint vmfp:0123456789abcdef]";
+
+/** One scenario per tool: the calls that could show a secret value, failures among them. */
+const SCENARIOS: Record<string, (run: Run, w: World) => Promise<void>> = {
+  create_mount: async (run, w) => {
+    await record(run, "create_mount", { path: unique("sv-new"), type: "kv-v2" });
+    await record(run, "create_mount", { path: w.kv2, type: "kv-v2" });
+  },
+  list_mounts: async (run) => {
+    await record(run, "list_mounts", {});
+  },
+  delete_mount: async (run) => {
+    const path = unique("sv-gone");
+    await vaultApi("POST", `sys/mounts/${path}`, { type: "kv", options: { version: "2" } });
+    await vaultApi("POST", `${path}/data/x`, { data: { doomed: "doomed-value-of-a-deleted-mount" } });
+    await record(run, "delete_mount", { path });
+  },
+  read_secret: async (run, w) => {
+    await record(run, "read_secret", { mount: w.kv2, path: "app/db" });
+    await record(run, "read_secret", { mount: w.kv2, path: "app/db", key: "password" });
+    await record(run, "read_secret", { mount: w.kv2, path: "app/db", key: "missing" });
+    await record(run, "read_secret", { mount: w.kv1, path: "app/db" });
+    await record(run, "read_secret", { mount: w.kv1, path: "app/db", version: 1 });
+  },
+  write_secret: async (run, w) => {
+    const value = `new-${crypto.randomUUID()}`;
+    run.secrets.push(value);
+    const path = `app/write-${run.mode}`;
+    await record(run, "write_secret", { mount: w.kv2, path, key: "password", value });
+    await record(run, "write_secret", { mount: w.kv2, path, data: { deep: { inner: value } }, replace: true });
+    await record(run, "write_secret", { mount: w.kv2, path, key: "password", value, data: { password: value } });
+    await record(run, "write_secret", { mount: w.kv2, path, data: { other: value }, cas: 999 });
+    await record(run, "write_secret", { mount: w.kv1, path: "app/db", data: { password: value } });
+    await record(run, "write_secret", { mount: w.kv2, path, key: "password", value: MASKED_MARKER });
+    await record(run, "write_secret", { mount: "sys", path, key: "password", value });
+  },
+  list_secrets: async (run, w) => {
+    await record(run, "list_secrets", { mount: w.kv2, path: "app" });
+    await record(run, "list_secrets", { mount: w.kv1 });
+  },
+  delete_secret: async (run, w) => {
+    const path = `app/delete-${run.mode}`;
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: w.stored });
+    await record(run, "delete_secret", { mount: w.kv2, path, key: "password" });
+    await record(run, "delete_secret", { mount: w.kv2, path, key: "password" });
+    await record(run, "delete_secret", { mount: w.kv2, path });
+  },
+  generate_secret: async (run, w) => {
+    const path = `app/generated-${run.mode}`;
+    await record(run, "generate_secret", { mount: w.kv2, path, key: "password", length: 40, charset: "alphanumeric-symbols" });
+    run.secrets.push((await vaultApi("GET", `${w.kv2}/data/${path}`)).json.data.data.password);
+    await record(run, "generate_secret", { mount: w.kv1, path: "app/db", key: "password" });
+  },
+  enable_pki: async (run) => {
+    await record(run, "enable_pki", { path: unique("sv-pki-new") });
+  },
+  create_pki_issuer: async (run, w) => {
+    const mount = unique("sv-pki-import");
+    await vaultApi("POST", `sys/mounts/${mount}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
+    await record(run, "create_pki_issuer", { mount, type: "import", pem_bundle: w.bundle });
+    await record(run, "create_pki_issuer", { mount, type: "import", pem_bundle: w.bundle });
+    await record(run, "create_pki_issuer", { mount, type: "root", common_name: "Another Root", ttl: "24h" });
+    await record(run, "create_pki_issuer", { mount, type: "import", pem_bundle: w.bundle, common_name: "wrong" });
+  },
+  list_pki_issuers: async (run, w) => {
+    await record(run, "list_pki_issuers", { mount: w.pki });
+  },
+  read_pki_issuer: async (run, w) => {
+    await record(run, "read_pki_issuer", { mount: w.pki });
+  },
+  create_pki_role: async (run, w) => {
+    await record(run, "create_pki_role", { mount: w.pki, role_name: `r-${run.mode}`, allowed_domains: ["example.org"] });
+  },
+  list_pki_roles: async (run, w) => {
+    await record(run, "list_pki_roles", { mount: w.pki });
+  },
+  read_pki_role: async (run, w) => {
+    await record(run, "read_pki_role", { mount: w.pki, role_name: "web" });
+  },
+  delete_pki_role: async (run, w) => {
+    await vaultApi("POST", `${w.pki}/roles/gone-${run.mode}`, { allowed_domains: "example.org" });
+    await record(run, "delete_pki_role", { mount: w.pki, role_name: `gone-${run.mode}` });
+  },
+  issue_pki_certificate: async (run, w) => {
+    const plain = await record(run, "issue_pki_certificate", { mount: w.pki, role_name: "web", common_name: "plain.example.com", ttl: "1h" });
+    if (run.mode === "reveal") run.secrets.push(plain.structuredContent?.private_key);
+    if (run.mode === "wrap") {
+      const opened = await vaultApi("POST", "sys/wrapping/unwrap", undefined, plain.structuredContent?.secret_values.wrapping_token);
+      run.secrets.push(opened.json.data.private_key);
+    }
+    const path = `certs/${run.mode}`;
+    await record(run, "issue_pki_certificate", { mount: w.pki, role_name: "web", common_name: "stored.example.com", ttl: "1h", store_at: { mount: w.kv2, path } });
+    run.secrets.push((await vaultApi("GET", `${w.kv2}/data/${path}`)).json.data.data.private_key);
+    await record(run, "issue_pki_certificate", { mount: w.pki, role_name: "web", common_name: "v1.example.com", store_at: { mount: w.kv1, path } });
+    await record(run, "issue_pki_certificate", { mount: w.pki, role_name: "web", common_name: "nokv.example.com", store_at: { mount: w.pki, path } });
+  },
+};
+
+/** Whether `secret` is in `json` (an answer as JSON text), as it is or JSON-escaped (a PEM's newlines). */
+function appears(json: string, secret: string): boolean {
+  return json.includes(secret) || json.includes(JSON.stringify(secret).slice(1, -1));
+}
+
+/** The stored values worth grepping for: strings, as they would appear in an answer. */
+function storedSecrets(w: World): string[] {
+  return [w.stored.password, w.stored.api_key, (w.stored.nested as { token: string }).token, w.v1Value, w.bundleKey, "doomed-value-of-a-deleted-mount"] as string[];
+}
+
+describe("every tool in every mode", () => {
+  it("has a scenario for every registered tool, so a new tool cannot skip this test", () => {
+    expect(Object.keys(SCENARIOS).sort()).toEqual(allTools.map((t) => t.name).sort());
+  });
+
+  const runs = new Map<Mode, Run>();
+  for (const mode of MODES) {
+    it(`runs every scenario with MCP_SECRET_VALUES=${mode}`, async () => {
+      const run: Run = { answers: [], secrets: [], client: clients.get(mode)!, mode };
+      for (const scenario of Object.values(SCENARIOS)) await scenario(run, world);
+      runs.set(mode, run);
+      expect(run.answers.length).toBeGreaterThan(35);
+    }, 120_000);
+  }
+
+  it("reveals the values with reveal, as before (so the grep below would see a leak)", () => {
+    const all = JSON.stringify(runs.get("reveal")?.answers);
+    const issuedKey = runs.get("reveal")?.secrets[2] as string;
+    expect(issuedKey).toContain("PRIVATE KEY");
+    for (const s of [...storedSecrets(world).slice(0, 4), issuedKey]) expect(appears(all, s)).toBe(true);
+  });
+
+  for (const mode of ["mask", "wrap"] as const) {
+    it(`with ${mode}, no stored value, generated value or private key is in any answer: text, structuredContent, resources or error`, () => {
+      const run = runs.get(mode)!;
+      const secrets = [...storedSecrets(world), ...run.secrets];
+      expect(secrets.every((s) => typeof s === "string" && s.length > 20)).toBe(true);
+      for (const answer of run.answers) {
+        const json = JSON.stringify(answer);
+        for (const s of secrets) expect(appears(json, s), `${s.slice(0, 30)}... in ${text(answer).slice(0, 200)}`).toBe(false);
+      }
+    });
+  }
+});
+
+describe("wrap", () => {
+  it("hands back a token whose one unwrap yields exactly the secret's data, and a second unwrap fails", async () => {
+    const r = await ok(clients.get("wrap")!, "read_secret", { mount: world.kv2, path: "app/db" });
+    const envelope = r.structuredContent?.secret_values;
+    expect(envelope).toMatchObject({ mode: "wrap", fields: ["api_key", "nested", "password", "port"], ttl_seconds: 300, delivered: true });
+    expect(r.structuredContent?.data.password).toBe('[wrapped: "password" in the wrapping token]');
+    expect(text(r)).toContain(`vault unwrap ${envelope.wrapping_token}`);
+    expect(text(r)).toContain("someone else has opened it");
+    const first = await vaultApi("POST", "sys/wrapping/unwrap", undefined, envelope.wrapping_token);
+    expect(first.status).toBe(200);
+    expect(first.json.data).toEqual(world.stored);
+    const second = await vaultApi("POST", "sys/wrapping/unwrap", undefined, envelope.wrapping_token);
+    expect(second.status).toBe(400);
+  });
+
+  it("wraps one key alone when one is read, for MCP_WRAP_TTL", async () => {
+    const client = await modeClient("wrap", { MCP_WRAP_TTL: "90s" });
+    const r = await ok(client, "read_secret", { mount: world.kv2, path: "app/db", key: "password" });
+    const token = r.structuredContent?.secret_values.wrapping_token;
+    expect(r.structuredContent?.secret_values.ttl_seconds).toBe(90);
+    expect((await vaultApi("POST", "sys/wrapping/lookup", { token })).json.data.creation_ttl).toBe(90);
+    expect((await vaultApi("POST", "sys/wrapping/unwrap", undefined, token)).json.data).toEqual({ password: world.stored.password });
+  });
+
+  it("wraps a new certificate's private key, which matches the certificate; the certificate and chain stay visible", async () => {
+    const r = await ok(clients.get("wrap")!, "issue_pki_certificate", { mount: world.pki, role_name: "web", common_name: "w.example.com", ttl: "1h" });
+    const s = r.structuredContent!;
+    expect(s.certificate).toContain("BEGIN CERTIFICATE");
+    expect(s.ca_chain.length).toBeGreaterThan(0);
+    expect(r.content.filter((c) => c.type === "resource").map((c) => c.resource?.uri.split("/").pop())).toEqual(["certificate.pem", "ca_chain.pem"]);
+    const opened = await vaultApi("POST", "sys/wrapping/unwrap", undefined, s.secret_values.wrapping_token);
+    expect(Object.keys(opened.json.data)).toEqual(["private_key"]);
+    expect(new X509Certificate(s.certificate).checkPrivateKey(createPrivateKey(opened.json.data.private_key))).toBe(true);
+  });
+
+  it("says truthfully that the values reached no one when the token may not wrap, and masks them", async () => {
+    const token = await policyToken(
+      unique("no-wrap"),
+      `path "sys/internal/ui/mounts/*" { capabilities = ["read"] }\npath "${world.kv2}/data/*" { capabilities = ["read"] }\npath "${world.pki}/issue/*" { capabilities = ["update"] }`,
+    );
+    const client = await modeClient("wrap", { VAULT_TOKEN: token });
+    const read = await call(client, "read_secret", { mount: world.kv2, path: "app/db" });
+    expect(read.isError).toBe(true);
+    expect(text(read)).toStartWith("Wrapping the secret values of this answer (api_key, nested, password, port) failed: this server's token may not use sys/wrapping/wrap");
+    expect(text(read)).toContain("reached no one");
+    expect(read.structuredContent?.data.password).toStartWith("[masked: ");
+    expect(read.structuredContent?.secret_values).toMatchObject({ mode: "wrap", delivered: false });
+    const issued = await call(client, "issue_pki_certificate", { mount: world.pki, role_name: "web", common_name: "lost.example.com", ttl: "1h" });
+    expect(issued.isError).toBe(true);
+    expect(text(issued)).toContain(`revoke it with vault write ${world.pki}/revoke serial_number=${issued.structuredContent?.serial}`);
+    for (const r of [read, issued]) expect(JSON.stringify(r)).not.toContain(world.stored.password as string);
+    expect(JSON.stringify(issued)).not.toContain("PRIVATE KEY");
+  });
+});
+
+describe("mask", () => {
+  it("shows keys, metadata, each value's length and fingerprint, says the operator masks them and how a person reads them", async () => {
+    const r = await ok(clients.get("mask")!, "read_secret", { mount: world.kv2, path: "app/db" });
+    const data = r.structuredContent?.data;
+    expect(Object.keys(data)).toEqual(["api_key", "nested", "password", "port"]);
+    expect(data.password).toMatch(/^\[masked: 39 chars, fingerprint vmfp:[0-9a-f]{16}\]$/);
+    expect(data.port).toMatch(/^\[masked: number, 5 chars of JSON, fingerprint vmfp:[0-9a-f]{16}\]$/);
+    expect(r.structuredContent?.version).toBe(1);
+    expect(text(r)).toContain("masked by the operator's setting (MCP_SECRET_VALUES=mask)");
+    expect(text(r)).toContain(`vault kv get -mount=${world.kv2} -version=1 app/db`);
+    expect(r.structuredContent?.secret_values).toEqual({ mode: "mask", fields: ["api_key", "nested", "password", "port"], read_command: `vault kv get -mount=${world.kv2} -version=1 app/db` });
+  });
+
+  it("gives equal values equal fingerprints, across servers sharing MCP_MASK_KEY, and other ones under another key", async () => {
+    const path = unique("same");
+    await vaultApi("POST", `${world.kv2}/data/${path}`, { data: { a: "same-value-here", b: "same-value-here", c: "other-value-here" } });
+    const fp = (r: ToolResult, k: string) => /vmfp:[0-9a-f]{16}/.exec(r.structuredContent?.data[k])?.[0];
+    const one = await ok(clients.get("mask")!, "read_secret", { mount: world.kv2, path });
+    const two = await ok(await modeClient("mask"), "read_secret", { mount: world.kv2, path });
+    const other = await ok(await modeClient("mask", { MCP_MASK_KEY: "another-operator-key-of-32-characters!" }), "read_secret", { mount: world.kv2, path });
+    expect(fp(one, "a")).toBe(fp(one, "b")!);
+    expect(fp(one, "a")).not.toBe(fp(one, "c")!);
+    expect(fp(two, "a")).toBe(fp(one, "a")!);
+    expect(fp(other, "a")).not.toBe(fp(one, "a")!);
+  });
+
+  it("refuses to issue a certificate whose key could reach no one, before anything is issued", async () => {
+    const before = (await vaultApi("LIST", `${world.pki}/certs`)).json.data.keys.length;
+    const r = await call(clients.get("mask")!, "issue_pki_certificate", { mount: world.pki, role_name: "web", common_name: "m.example.com" });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain("no certificate was issued. Pass store_at=");
+    expect((await vaultApi("LIST", `${world.pki}/certs`)).json.data.keys.length).toBe(before);
+  });
+});
+
+describe("the write-back guard", () => {
+  it("refuses a masked read written back, and the secret keeps its version and values", async () => {
+    const path = unique("guard");
+    await vaultApi("POST", `${world.kv2}/data/${path}`, { data: { password: "the-real-password-1" } });
+    const masked = await ok(clients.get("mask")!, "read_secret", { mount: world.kv2, path });
+    const r = await call(clients.get("mask")!, "write_secret", { mount: world.kv2, path, data: masked.structuredContent?.data });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toStartWith('Invalid argument "data.password": it holds a masked value marker');
+    expect(text(r)).toContain("nothing was sent to Vault");
+    const fp = /vmfp:([0-9a-f]{16})/.exec(masked.structuredContent?.data.password)?.[1];
+    expect(text(await call(clients.get("mask")!, "write_secret", { mount: world.kv2, path, key: "password", value: fp }))).toContain("fingerprint of a masked value");
+    const now = (await vaultApi("GET", `${world.kv2}/data/${path}`)).json.data;
+    expect(now.metadata.version).toBe(1);
+    expect(now.data).toEqual({ password: "the-real-password-1" });
+  });
+
+  it("refuses a wrap marker in every mode, reveal included", async () => {
+    for (const mode of MODES) {
+      const r = await call(clients.get(mode)!, "write_secret", { mount: world.kv2, path: unique("guard"), key: "password", value: '[wrapped: "password" in the wrapping token]' });
+      expect(text(r)).toContain("wrapped value marker");
+    }
+  });
+});
+
+describe("issue_pki_certificate with store_at", () => {
+  it("writes certificate, key and chain into the KV secret, keeps its other keys, and answers only public parts", async () => {
+    const path = unique("certs/app");
+    await vaultApi("POST", `${world.kv2}/data/${path}`, { data: { owner: "team-a" } });
+    for (const mode of MODES) {
+      const r = await ok(clients.get(mode)!, "issue_pki_certificate", { mount: world.pki, role_name: "web", common_name: "s.example.com", ttl: "1h", store_at: { mount: world.kv2, path } });
+      const s = r.structuredContent!;
+      expect(s.private_key).toBeUndefined();
+      expect(s.ca_chain).toBeUndefined();
+      expect(s.secret_values).toBeUndefined();
+      expect(s.stored_at).toMatchObject({ mount: world.kv2, path, keys: ["certificate", "private_key", "private_key_type", "issuing_ca", "ca_chain", "serial_number", "expiration"] });
+      expect(r.content.filter((c) => c.type === "resource").map((c) => c.resource?.uri.split("/").pop())).toEqual(["certificate.pem"]);
+      const kept = (await vaultApi("GET", `${world.kv2}/data/${path}`)).json.data;
+      expect(kept.metadata.version).toBe(s.stored_at.version);
+      expect(kept.data.owner).toBe("team-a");
+      expect(kept.data.certificate).toBe(s.certificate);
+      expect(kept.data.serial_number).toBe(s.serial);
+      expect(new X509Certificate(kept.data.certificate).checkPrivateKey(createPrivateKey(kept.data.private_key))).toBe(true);
+      expect(JSON.stringify(r)).not.toContain("PRIVATE KEY");
+      expect(text(r)).toContain(`vault kv get -mount=${world.kv2} -field=private_key ${path}`);
+    }
+  });
+
+  it("refuses a KV v1 secret (without MCP_KV1_MERGE=local) and a mount that is not KV before issuing anything", async () => {
+    const before = (await vaultApi("LIST", `${world.pki}/certs`)).json.data.keys.length;
+    const v1 = await call(clients.get("reveal")!, "issue_pki_certificate", { mount: world.pki, role_name: "web", common_name: "x.example.com", store_at: { mount: world.kv1, path: "c" } });
+    expect(text(v1)).toContain("No certificate was issued.");
+    const pki = await call(clients.get("reveal")!, "issue_pki_certificate", { mount: world.pki, role_name: "web", common_name: "x.example.com", store_at: { mount: world.pki, path: "c" } });
+    expect(text(pki)).toContain("is a pki secrets engine, not KV");
+    expect((await vaultApi("LIST", `${world.pki}/certs`)).json.data.keys.length).toBe(before);
+  });
+
+  it("when storing fails after issuing, hands the key over as the mode allows and says where it is not", async () => {
+    const token = await policyToken(
+      unique("no-kv-write"),
+      `path "sys/internal/ui/mounts/*" { capabilities = ["read"] }\npath "${world.pki}/issue/*" { capabilities = ["update"] }\n` +
+        `path "sys/wrapping/wrap" { capabilities = ["update"] }\npath "${world.kv2}/data/*" { capabilities = ["read"] }\npath "${world.kv2}/metadata/*" { capabilities = ["read"] }\n` +
+        `path "auth/token/lookup-self" { capabilities = ["read"] }`,
+    );
+    const args = { mount: world.pki, role_name: "web", common_name: "f.example.com", ttl: "1h", store_at: { mount: world.kv2, path: unique("denied") } };
+    for (const mode of MODES) {
+      const r = await call(await modeClient(mode, { VAULT_TOKEN: token }), "issue_pki_certificate", args);
+      expect(r.isError).toBe(true);
+      expect(text(r)).toContain(`Storing it in ${world.kv2}/${args.store_at.path} failed: Permission denied`);
+      const s = r.structuredContent!;
+      if (mode === "reveal") expect(s.private_key).toContain("PRIVATE KEY");
+      if (mode === "mask") expect(text(r)).toContain(`revoke it with vault write ${world.pki}/revoke serial_number=${s.serial}`);
+      if (mode === "wrap") {
+        const opened = await vaultApi("POST", "sys/wrapping/unwrap", undefined, s.secret_values.wrapping_token);
+        expect(new X509Certificate(s.certificate).checkPrivateKey(createPrivateKey(opened.json.data.private_key))).toBe(true);
+      }
+      if (mode !== "reveal") expect(JSON.stringify(r)).not.toContain("PRIVATE KEY");
+    }
+  });
+});
+
+describe("configuration", () => {
+  const base = { VAULT_ADDR: testVault().addr, VAULT_TOKEN: "t" };
+
+  it("defaults to reveal with a 5m wrap TTL, and takes the mode from --secret-values as from MCP_SECRET_VALUES", () => {
+    expect(loadConfig([], base).tools.secretValues).toEqual({ mode: "reveal", wrapTtlSeconds: 300, maskKey: undefined, maskKeyFile: undefined });
+    expect(loadConfig(["--secret-values", "wrap", "--wrap-ttl=2m"], base).tools.secretValues).toMatchObject({ mode: "wrap", wrapTtlSeconds: 120 });
+    expect(loadConfig([], { ...base, MCP_SECRET_VALUES: "MASK" }).tools.secretValues.mode).toBe("mask");
+  });
+
+  it("refuses an unknown mode, a TTL out of range, a short key and two keys, never quoting a key", () => {
+    expect(() => loadConfig([], { ...base, MCP_SECRET_VALUES: "hide" })).toThrow(ConfigError);
+    expect(() => loadConfig([], { ...base, MCP_WRAP_TTL: "48h" })).toThrow(/MCP_WRAP_TTL/);
+    expect(() => loadConfig([], { ...base, MCP_WRAP_TTL: "500ms" })).toThrow(/MCP_WRAP_TTL/);
+    let message = "";
+    try {
+      loadConfig([], { ...base, MCP_MASK_KEY: "short-secret-key" });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain("at least 32 characters (it has 16)");
+    expect(message).not.toContain("short-secret-key");
+    expect(() => loadConfig([], { ...base, MCP_MASK_KEY: MASK_KEY, MCP_MASK_KEY_FILE: "/tmp/x" })).toThrow(/both set/);
+  });
+
+  it("reads the mask key from MCP_MASK_KEY_FILE, giving the fingerprints the inline key gives", async () => {
+    const file = `${process.env.TMPDIR ?? "/tmp"}/mask-key-${crypto.randomUUID()}`;
+    await Bun.write(file, `${MASK_KEY}\n`);
+    const path = unique("keyfile");
+    await vaultApi("POST", `${world.kv2}/data/${path}`, { data: { a: "fingerprint-me-please" } });
+    const inline = await ok(clients.get("mask")!, "read_secret", { mount: world.kv2, path });
+    const fromFile = await ok(await connectClient(testServer({ MCP_SECRET_VALUES: "mask", MCP_MASK_KEY_FILE: file })), "read_secret", { mount: world.kv2, path });
+    expect(fromFile.structuredContent?.data.a).toBe(inline.structuredContent?.data.a);
+  });
+});
