@@ -42,6 +42,10 @@ export interface Config {
     readonly tls?: { readonly certFile: string; readonly keyFile: string };
     /** GET /metrics: on the MCP port ("mcp"), on a listener of its own (host and port), or not at all. */
     readonly metrics: { readonly serve: "mcp" | "off" } | { readonly serve: "separate"; readonly host: string; readonly port: number };
+    /** MCP_AUTH: who may call /mcp. stdio trusts the process that started it. */
+    readonly auth: McpAuth;
+    /** MCP_ALLOWED_HOSTS off loopback: Host names accepted ("*": any); undefined: the defaults (src/http/guards.ts). */
+    readonly allowedHosts?: readonly string[];
   };
   readonly logLevel: Level;
   readonly tools: {
@@ -58,6 +62,25 @@ export interface Config {
     };
   };
 }
+
+/** How callers of /mcp prove who they are. Secrets are never here: only the files that hold them. */
+export type McpAuth =
+  | { readonly mode: "none" }
+  /** MCP_AUTH_TOKENS_FILE: lines "name:token", re-read when the file changes. */
+  | { readonly mode: "bearer"; readonly tokensFile: string }
+  | {
+      readonly mode: "oauth";
+      readonly issuer: string;
+      readonly audience: readonly string[];
+      readonly jwksUrl?: string;
+      readonly resource?: string;
+      /** Undefined: no scope needed (MCP_OAUTH_READ_SCOPE=none), e.g. for Kubernetes service-account tokens. */
+      readonly readScope?: string;
+      readonly writeScope?: string;
+      readonly subjects: readonly string[];
+      readonly caFile?: string;
+      readonly jwksTokenFile?: string;
+    };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -100,6 +123,18 @@ const FLAGS: Record<string, string> = {
   "--max-sessions": "MCP_MAX_SESSIONS",
   "--metrics-addr": "MCP_METRICS_ADDR",
   "--kv1-merge": "MCP_KV1_MERGE",
+  "--auth": "MCP_AUTH",
+  "--auth-tokens-file": "MCP_AUTH_TOKENS_FILE",
+  "--oauth-issuer": "MCP_OAUTH_ISSUER",
+  "--oauth-audience": "MCP_OAUTH_AUDIENCE",
+  "--oauth-jwks-url": "MCP_OAUTH_JWKS_URL",
+  "--oauth-resource": "MCP_OAUTH_RESOURCE",
+  "--oauth-read-scope": "MCP_OAUTH_READ_SCOPE",
+  "--oauth-write-scope": "MCP_OAUTH_WRITE_SCOPE",
+  "--oauth-subjects": "MCP_OAUTH_SUBJECTS",
+  "--oauth-ca-file": "MCP_OAUTH_CA_FILE",
+  "--oauth-jwks-token-file": "MCP_OAUTH_JWKS_TOKEN_FILE",
+  "--allowed-hosts": "MCP_ALLOWED_HOSTS",
   "--secret-values": "MCP_SECRET_VALUES",
   "--wrap-ttl": "MCP_WRAP_TTL",
   "--mask-key-file": "MCP_MASK_KEY_FILE",
@@ -130,7 +165,15 @@ Vault auth (VAULT_AUTH_METHOD):
   approle          VAULT_APPROLE_ROLE_ID; VAULT_APPROLE_SECRET_ID or VAULT_APPROLE_SECRET_ID_FILE;
                    VAULT_APPROLE_MOUNT (default approle)
 Logged-in tokens are renewed before they expire and replaced by a new login when they cannot be.
-Tokens, role ids and secret ids are never flags: argv is visible to every user.`;
+Tokens, role ids and secret ids are never flags: argv is visible to every user.
+
+Who may call /mcp (MCP_AUTH; stdio trusts the process that started it):
+  none (default)   anyone who can reach the port; a loud warning when not bound to loopback
+  bearer           MCP_AUTH_TOKENS_FILE: lines "name:token" (re-read when it changes); Authorization: Bearer <token>
+  oauth            JWT access tokens: MCP_OAUTH_ISSUER, MCP_OAUTH_AUDIENCE (both required); keys from
+                   MCP_OAUTH_JWKS_URL or the issuer's discovery document; MCP_OAUTH_READ_SCOPE (vault:read) and
+                   MCP_OAUTH_WRITE_SCOPE (vault:write), "none" for no scope; MCP_OAUTH_SUBJECTS (sub allow-list, "x*")
+Off loopback, requests must name a host in MCP_ALLOWED_HOSTS (default: the Service's names, the pod's name and IP).`;
 
 function parseArgs(argv: readonly string[]): { command: Config["command"]; env: Record<string, string> } {
   let command: Config["command"] = "serve";
@@ -226,6 +269,8 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
       maxSessions: int("MCP_MAX_SESSIONS", env.MCP_MAX_SESSIONS, 1000, 1, 100_000),
       tls: listenerTls(env),
       metrics: metricsListener(env.MCP_METRICS_ADDR),
+      auth: mcpAuth(env),
+      allowedHosts: env.MCP_ALLOWED_HOSTS ? list(env.MCP_ALLOWED_HOSTS) : undefined,
     },
     logLevel: logLevel as Level,
     tools: { kv1Merge: kv1Merge(env.MCP_KV1_MERGE), secretValues: secretValues(env) },

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, readPem, USAGE } from "./config.ts";
 import { exitCode, redact, renderJson, renderText } from "./doctor/report.ts";
 import { runDoctor } from "./doctor/run.ts";
 import { createApp, metricsResponse } from "./http/app.ts";
+import { isLoopbackHostname } from "./http/guards.ts";
 import { createLogger } from "./log.ts";
 import { serveStdio } from "./mcp/stdio.ts";
 import { SERVER_VERSION } from "./mcp/server.ts";
@@ -48,9 +49,17 @@ async function main(argv: string[]): Promise<void> {
   const app = createApp({
     handleMcp: runtime.handleMcp,
     readiness: runtime.readiness,
-    guard: { bindHost: config.http.host, allowedOrigins: config.http.allowedOrigins },
+    guard: runtime.guard,
+    auth: runtime.auth,
     ...(config.http.metrics.serve === "mcp" ? { metrics: runtime.telemetry.render } : {}),
   });
+  if (config.http.auth.mode === "none" && !isLoopbackHostname(config.http.host)) {
+    log.warn(
+      `MCP_AUTH=none on ${config.http.host}: ANYONE WHO CAN REACH PORT ${config.http.port} ACTS WITH THIS SERVER'S VAULT TOKEN (read, write, delete). ` +
+        "Set MCP_AUTH=bearer (MCP_AUTH_TOKENS_FILE) or MCP_AUTH=oauth, or bind to 127.0.0.1; see README 'Securing it'",
+      { host: config.http.host, auth: "none" },
+    );
+  }
   const metricsAddr = config.http.metrics.serve === "separate" ? config.http.metrics : undefined;
   // A listener of its own for clusters that scrape only a metrics port: it serves /metrics and nothing else.
   const metricsServer =
@@ -83,6 +92,7 @@ async function main(argv: string[]): Promise<void> {
     vault: config.vault.addr,
     version: SERVER_VERSION,
     sessions: config.http.stateful ? "stateful" : "stateless",
+    auth: config.http.auth.mode,
     metrics: metricsServer ? `http://${metricsAddr.host}:${metricsServer.port}/metrics` : config.http.metrics.serve === "mcp" ? "/metrics" : "off",
   });
 

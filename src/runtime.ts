@@ -1,5 +1,8 @@
 // The composition root: builds the Vault client, tool registry and MCP handlers from a Config. No side effects on import.
 import { type Config, readMaskKey } from "./config.ts";
+import { hostname, networkInterfaces } from "node:os";
+import { type Authenticator, createAuthenticator, NO_AUTH } from "./http/auth.ts";
+import { allowedHostsFrom, defaultAllowedHosts, type GuardPolicy } from "./http/guards.ts";
 import type { Logger } from "./log.ts";
 import { createMcpHttpHandler } from "./mcp/http.ts";
 import type { McpDeps } from "./mcp/server.ts";
@@ -28,6 +31,10 @@ export interface Runtime extends McpDeps {
   sessions?: McpSessions;
   /** Ends what outlives a request (sessions and their streams); call before stopping the HTTP server. */
   close(): Promise<void>;
+  /** Who may call /mcp (MCP_AUTH); none over stdio. */
+  auth: Authenticator;
+  /** Host and Origin checks for the HTTP listener. */
+  guard: GuardPolicy;
 }
 
 export interface RuntimeOverrides {
@@ -35,6 +42,16 @@ export interface RuntimeOverrides {
   fetch?: typeof fetch;
   /** For tests of token renewal: shorter intervals than production's. */
   leaseTiming?: Partial<LeaseTiming>;
+  /** For tests of key rotation: how soon an unknown JWT kid may fetch the issuer's keys again (jose's default 30 s). */
+  jwksCooldownMs?: number;
+}
+
+/** This machine's own addresses (a pod's IP), which MCP_ALLOWED_HOSTS accepts by default. */
+function ownAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i !== undefined && !i.internal)
+    .map((i) => i!.address);
 }
 
 export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOverrides = {}): Runtime {
@@ -58,7 +75,17 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
   const values = config.tools.secretValues;
   const secretValues = secretValuesSettings(values.mode, values.wrapTtlSeconds, values.mode === "reveal" ? undefined : readMaskKey(values));
   const context = { vault, mounts: new MountInfoCache(vault), log, settings: { kv1Merge: config.tools.kv1Merge, secretValues } };
-  const deps = { registry, context };
+  // stdio trusts the process that started it: authentication and scopes are for HTTP callers.
+  const http = config.command === "serve";
+  const authSettings = config.http.auth;
+  const auth = http ? createAuthenticator(authSettings, { log, fetch: overrides.fetch, jwksCooldownMs: overrides.jwksCooldownMs }) : NO_AUTH;
+  const scopes = http && authSettings.mode === "oauth" ? { read: authSettings.readScope, write: authSettings.writeScope } : undefined;
+  const guard: GuardPolicy = {
+    bindHost: config.http.host,
+    allowedOrigins: config.http.allowedOrigins,
+    allowedHosts: allowedHostsFrom(config.http.allowedHosts, () => defaultAllowedHosts(config.http.host, hostname(), ownAddresses())),
+  };
+  const deps = { registry, context, scopes };
   const sessions = config.http.stateful
     ? new McpSessions(deps, { idleMs: config.http.sessionIdleMs, maxSessions: config.http.maxSessions, log })
     : undefined;
@@ -68,9 +95,11 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     ...deps,
     vault,
     telemetry,
-    handleMcp: createMcpHttpHandler(deps, { maxBodyBytes: config.http.maxBodyBytes, sessions }),
+    handleMcp: createMcpHttpHandler(deps, { maxBodyBytes: config.http.maxBodyBytes, sessions, scopeChallenge: auth.scopeChallenge }),
     readiness,
     sessions,
     close: async () => sessions?.closeAll(),
+    auth,
+    guard,
   };
 }

@@ -2,12 +2,13 @@
 // tools/call, initialize) answered in JSON mode with the bytes the SDK path would send. Anything else is left to the SDK.
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { ErrorCode, InitializeRequestSchema, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import type { Caller } from "../caller.ts";
 import type { ListedTool } from "../tools/registry.ts";
 import { isPlainObject } from "./jsonrpc.ts";
 import { callTool, createMcpServer, type McpDeps } from "./server.ts";
 
 /** Answers `message` when it is one of the shapes handled here; undefined means "send it through the SDK". */
-export type FastPath = (message: unknown, protocolVersionHeader: string | null) => Promise<Response> | undefined;
+export type FastPath = (message: unknown, protocolVersionHeader: string | null, caller?: Caller) => Promise<Response> | undefined;
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 const REQUEST_KEYS = new Set(["jsonrpc", "id", "method", "params"]);
@@ -50,9 +51,9 @@ export function createFastPath(deps: McpDeps): FastPath {
     return listJson;
   };
 
-  async function toolCall(id: Id, params: Record<string, unknown>): Promise<Response> {
+  async function toolCall(id: Id, params: Record<string, unknown>, caller: Caller | undefined): Promise<Response> {
     try {
-      return answer(JSON.stringify(await callTool(deps, params)), id);
+      return answer(JSON.stringify(await callTool(deps, params, caller)), id);
     } catch (err) {
       // What the SDK's Protocol makes of a throw from a request handler.
       const e = err as { code?: unknown; message?: string; data?: unknown };
@@ -60,7 +61,7 @@ export function createFastPath(deps: McpDeps): FastPath {
     }
   }
 
-  return function fastPath(message, protocolVersionHeader) {
+  return function fastPath(message, protocolVersionHeader, caller) {
     if (!isPlainObject(message) || message.jsonrpc !== "2.0" || !onlyKeys(message, REQUEST_KEYS)) return undefined;
     const id = message.id;
     if (typeof id !== "string" && !(typeof id === "number" && Number.isSafeInteger(id))) return undefined;
@@ -81,7 +82,7 @@ export function createFastPath(deps: McpDeps): FastPath {
         // Arguments that are not an object or carry an own "__proto__" are rare oddities: the SDK path answers them
         // (through the same callTool), so this path stays as narrow as the differential test proves it.
         if (args !== undefined && (!isPlainObject(args) || Object.hasOwn(args, "__proto__"))) return undefined;
-        return toolCall(id, params);
+        return toolCall(id, params, caller);
       }
       case "tools/list":
         return isEmpty(params) ? Promise.resolve(answer(toolsList(), id)) : undefined;

@@ -2,9 +2,10 @@
 // stateless transport). With sessions (MCP_STATEFUL), an initialize opens a session that later requests name.
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+import type { Caller } from "../caller.ts";
 import { createFastPath } from "./fast-path.ts";
-import { idOf, invalidMessage, PARSE_ERROR_MESSAGE } from "./jsonrpc.ts";
-import { createMcpServer, type McpDeps } from "./server.ts";
+import { idOf, invalidMessage, isPlainObject, PARSE_ERROR_MESSAGE } from "./jsonrpc.ts";
+import { authInfoFor, createMcpServer, type InsufficientScope, type McpDeps, scopeRefusal } from "./server.ts";
 import type { McpSessions } from "./sessions.ts";
 
 export interface McpHttpOptions {
@@ -14,6 +15,18 @@ export interface McpHttpOptions {
   sessions?: McpSessions;
   /** Answer single JSON-mode requests from the registry without a per-request SDK Server (fast-path.ts); on unless false. */
   fastPath?: boolean;
+  /** With a scope policy (deps.scopes): the WWW-Authenticate value of a 403 for a tool the caller's token lacks the scope for. */
+  scopeChallenge?: (req: Request, scope: string) => string;
+}
+
+/** The first tools/call in a message (or batch) that `caller` may not make, as scopeRefusal (server.ts) decides. */
+function refusedCall(deps: McpDeps, message: unknown, caller: Caller | undefined): { refusal: InsufficientScope; id: unknown } | undefined {
+  for (const m of Array.isArray(message) ? message : [message]) {
+    if (!isPlainObject(m) || m.method !== "tools/call" || !isPlainObject(m.params) || typeof m.params.name !== "string") continue;
+    const refusal = scopeRefusal(deps, m.params.name, caller);
+    if (refusal) return { refusal, id: m.id ?? null };
+  }
+  return undefined;
 }
 
 /** A JSON-RPC error as an HTTP response (id null: the request could not be read far enough to know it). */
@@ -85,7 +98,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
   const sessions = options.sessions;
   const fast = options.fastPath === false ? undefined : createFastPath(deps);
 
-  async function handlePost(req: Request, client: string | undefined): Promise<Response> {
+  async function handlePost(req: Request, client: string | undefined, caller: Caller | undefined): Promise<Response> {
     const mode = responseMode(req.headers.get("accept"));
     if (!mode) return jsonRpcError(406, -32000, "Not Acceptable: accept application/json or text/event-stream");
     const body = await readBody(req, options.maxBodyBytes);
@@ -98,9 +111,17 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     }
     const unsupported = unsupportedRevision(req.headers.get("mcp-protocol-version"));
     if (unsupported && !isInitializeRequest(parsed)) return jsonRpcError(400, -32000, unsupported, {}, idOf(parsed));
+    // callTool refuses a call whose scope is missing on every path; asking first here lets HTTP say 403, as OAuth clients expect.
+    if (deps.scopes) {
+      const refused = refusedCall(deps, parsed, caller);
+      if (refused) {
+        const challenge = options.scopeChallenge?.(req, refused.refusal.scope);
+        return jsonRpcError(403, refused.refusal.code, refused.refusal.message, challenge ? { "www-authenticate": challenge } : {}, refused.id);
+      }
+    }
     // Session traffic (a session id, or an initialize that opens one) stays on the SDK below; so does all else fast-path.ts declines.
     const forSession = sessions && (req.headers.get("mcp-session-id") || (parsed as { method?: unknown } | null)?.method === "initialize");
-    const quick = mode === "json" && !forSession ? fast?.(parsed, req.headers.get("mcp-protocol-version")) : undefined;
+    const quick = mode === "json" && !forSession ? fast?.(parsed, req.headers.get("mcp-protocol-version"), caller) : undefined;
     if (quick) return quick;
     // Checked only here, off the fast path (which takes nothing but well-formed requests): the SDK transport would call
     // valid JSON that is not JSON-RPC a parse error (-32700), where JSON-RPC says Invalid Request (-32600).
@@ -112,18 +133,20 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     headers.set("content-type", "application/json");
     headers.delete("content-length");
     const normalized = new Request(req.url, { method: "POST", headers });
+    // The SDK hands authInfo to the request handlers, which is how the caller reaches callTool off the fast path.
+    const authInfo = caller && authInfoFor(caller);
 
     if (sessions) {
       const id = req.headers.get("mcp-session-id");
-      if (id) return sessions.handle(id, normalized, parsed);
-      if (isInitializeRequest(parsed)) return sessions.open(normalized, parsed, mode === "json", client);
+      if (id) return sessions.handle(id, normalized, parsed, authInfo);
+      if (isInitializeRequest(parsed)) return sessions.open(normalized, parsed, mode === "json", client, authInfo);
       // No session named and not opening one: served statelessly, so curl and sessionless clients still work.
     }
 
     const server = createMcpServer(deps);
     const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: mode === "json" });
     await server.connect(transport);
-    const response = await transport.handleRequest(normalized, { parsedBody: parsed });
+    const response = await transport.handleRequest(normalized, { parsedBody: parsed, authInfo });
     if (mode === "json" || !response.body) {
       void server.close();
       return response;
@@ -134,15 +157,18 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     return new Response(closing.readable, { status: response.status, headers: response.headers });
   }
 
-  /** `client` identifies the peer (its address) where the HTTP layer knows it; sessions are capped per client. */
-  return async function handleMcp(req: Request, client?: string): Promise<Response> {
-    if (req.method === "POST") return handlePost(req, client);
+  /**
+   * `client` identifies the peer (its address) where the HTTP layer knows it; sessions are capped per client. `caller`
+   * is who the HTTP layer authenticated; it reaches callTool on every path.
+   */
+  return async function handleMcp(req: Request, client?: string, caller?: Caller): Promise<Response> {
+    if (req.method === "POST") return handlePost(req, client, caller);
     if (!sessions) return methodNotAllowed();
     if (req.method !== "GET" && req.method !== "DELETE") {
       return jsonRpcError(405, -32000, `Method not allowed: use POST, GET or DELETE on /mcp`, { allow: "GET, POST, DELETE" });
     }
     const id = req.headers.get("mcp-session-id");
     if (!id) return jsonRpcError(400, -32000, `Bad Request: ${req.method} /mcp needs the Mcp-Session-Id header that initialize returned`);
-    return sessions.handle(id, req);
+    return sessions.handle(id, req, undefined, caller && authInfoFor(caller));
   };
 }

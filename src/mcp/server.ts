@@ -2,8 +2,10 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { safeParse } from "@modelcontextprotocol/sdk/server/zod-compat.js";
 import { CallToolResultSchema, ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
-import { type CallResult, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
+import type { Caller } from "../caller.ts";
+import { type CallResult, type ListedTool, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
 import { isPlainObject, RpcError } from "./jsonrpc.ts";
 
 export const SERVER_NAME = "vault-mcp-server";
@@ -21,6 +23,72 @@ const noSchemaValidation: jsonSchemaValidator = {
 export interface McpDeps {
   registry: ToolRegistry;
   context: ToolContext;
+  /** MCP_AUTH=oauth on HTTP: the scopes tools need. Absent: no scope is checked (none, bearer, stdio). */
+  scopes?: ScopePolicy;
+}
+
+/** Which scope a tool needs: `read` for a read-only tool (readOnlyHint; `write` also does), `write` for the rest. Undefined: none needed. */
+export interface ScopePolicy {
+  readonly read?: string;
+  readonly write?: string;
+}
+
+/** A tools/call refused for a missing scope: -32000, and HTTP 403 insufficient_scope where HTTP carries it. */
+export class InsufficientScope extends RpcError {
+  constructor(
+    readonly tool: string,
+    /** The scope that would let this call through. */
+    readonly scope: string,
+    message: string,
+  ) {
+    super(-32000, message);
+    this.name = "InsufficientScope";
+  }
+}
+
+const readOnlyByList = new WeakMap<readonly ListedTool[], ReadonlySet<string>>();
+
+/** The read-only tools, from the annotations tools/list shows (built once per registry list). */
+function readOnlyTools(registry: ToolRegistry): ReadonlySet<string> {
+  const listed = registry.list();
+  let names = readOnlyByList.get(listed);
+  if (!names) {
+    names = new Set(listed.filter((t) => t.annotations.readOnlyHint).map((t) => t.name));
+    readOnlyByList.set(listed, names);
+  }
+  return names;
+}
+
+/**
+ * Why `caller` may not call tool `name` under the scope policy, or undefined when it may. The one place that decides
+ * it: callTool enforces it on every path, and the HTTP handler asks it first only to answer 403 rather than 200.
+ * Fails closed: with a policy, a caller that is not an oauth caller is refused.
+ */
+export function scopeRefusal(deps: McpDeps, name: string, caller: Caller | undefined): InsufficientScope | undefined {
+  const policy = deps.scopes;
+  if (!policy || !deps.registry.has(name)) return undefined;
+  const readOnly = readOnlyTools(deps.registry).has(name);
+  const needed = readOnly ? policy.read : policy.write;
+  if (needed === undefined) return undefined;
+  const has = caller?.auth === "oauth" ? (caller.scopes ?? []) : [];
+  if (has.includes(needed) || (readOnly && policy.write !== undefined && has.includes(policy.write))) return undefined;
+  const held = has.length > 0 ? `this token has ${has.map((s) => `"${s}"`).join(", ")}` : "this token has no scopes";
+  return new InsufficientScope(
+    name,
+    needed,
+    `Forbidden: ${name} ${readOnly ? "reads" : "changes"} Vault and needs scope "${needed}"; ${held}. Ask the authorization server for a token with scope "${needed}".`,
+  );
+}
+
+/** The caller the HTTP handler attached to a request (as the SDK's authInfo); undefined over stdio. */
+export function callerOf(extra: { authInfo?: AuthInfo } | undefined): Caller | undefined {
+  return extra?.authInfo?.extra?.caller as Caller | undefined;
+}
+
+/** The SDK's authInfo for a caller, so the SDK hands it to request handlers (stateless and session requests alike). */
+export function authInfoFor(caller: Caller): AuthInfo {
+  // The token itself stays out: only the Caller, whose credential() is for code that means to use it.
+  return { token: "", clientId: caller.name, scopes: [...(caller.scopes ?? [])], expiresAt: caller.expiresAt, extra: { caller } };
 }
 
 /** A Server wired to the registry. Cheap to build: the tool list and validators are prepared once in the registry. */
@@ -32,8 +100,8 @@ export function createMcpServer(deps: McpDeps): Server {
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: deps.registry.list() }));
   // tools/call is not registered with the SDK, whose own handler parses params with zod first (a refusal is a multi-line
   // dump as -32603): the fallback hands it to callTool, the same function the fast path uses.
-  server.fallbackRequestHandler = async (request) => {
-    if (request.method === "tools/call") return (await callTool(deps, request.params)) as never;
+  server.fallbackRequestHandler = async (request, extra) => {
+    if (request.method === "tools/call") return (await callTool(deps, request.params, callerOf(extra))) as never;
     // The SDK's own words and code for a method nobody handles.
     throw new RpcError(ErrorCode.MethodNotFound, "Method not found");
   };
@@ -43,10 +111,12 @@ export function createMcpServer(deps: McpDeps): Server {
 
 /**
  * Answers a tools/call whatever carried it (the SDK Server above or the fast path), so the answer cannot depend on the
- * path. Malformed params and an unknown tool throw RpcError (-32602); anything wrong with the arguments themselves is
- * the registry's isError result, which tells the model how to recover.
+ * path. Malformed params and an unknown tool throw RpcError (-32602); a missing scope throws InsufficientScope; anything
+ * wrong with the arguments themselves is the registry's isError result, which tells the model how to recover.
+ * `caller` is who the HTTP layer says is calling; undefined only off HTTP (stdio: the process that started us).
  */
-export async function callTool({ registry, context }: McpDeps, params: unknown): Promise<CallResult> {
+export async function callTool(deps: McpDeps, params: unknown, caller?: Caller): Promise<CallResult> {
+  const { registry, context } = deps;
   if (!isPlainObject(params)) {
     throw new RpcError(ErrorCode.InvalidParams, 'Invalid params for tools/call: params must be an object {"name": <tool name>, "arguments": {...}}.');
   }
@@ -54,6 +124,10 @@ export async function callTool({ registry, context }: McpDeps, params: unknown):
   if (typeof name !== "string") {
     const why = name === undefined ? 'missing "name"' : `"name" must be a string, got ${describeValue(name)}`;
     throw new RpcError(ErrorCode.InvalidParams, `Invalid params for tools/call: ${why}; name one of the tools that tools/list shows (${registry.names().join(", ")}).`);
+  }
+  if (deps.scopes) {
+    const refusal = scopeRefusal(deps, name, caller);
+    if (refusal) throw refusal;
   }
   let result: CallResult;
   try {

@@ -2,6 +2,7 @@
 // overall and per client; a full table refuses new sessions (503) rather than evicting live ones.
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log.ts";
 import { createMcpServer, type McpDeps } from "./server.ts";
@@ -24,6 +25,8 @@ interface Session {
   id: string;
   /** The peer that opened it, when known: counted against maxSessionsPerClient. */
   client?: string;
+  /** The authenticated caller that opened it ("bearer:name", "oauth:sub"); only that caller may use it. */
+  owner?: string;
   server: Server;
   transport: WebStandardStreamableHTTPServerTransport;
   lastActive: number;
@@ -42,6 +45,12 @@ const tooMany = (message: string, retryAfterSeconds: number) =>
     status: 503,
     headers: { "content-type": "application/json", "retry-after": String(retryAfterSeconds) },
   });
+
+/** Who owns a session: an authenticated caller's method and name; undefined without authentication. */
+function ownerOf(authInfo: AuthInfo | undefined): string | undefined {
+  const caller = authInfo?.extra?.caller as { auth?: string; name?: string } | undefined;
+  return caller && caller.auth !== "none" ? `${caller.auth}:${caller.name}` : undefined;
+}
 
 const OPENED = new TextEncoder().encode(": stream open\n\n");
 
@@ -76,7 +85,7 @@ export class McpSessions {
    * share, gets 503 with Retry-After: live sessions are never evicted to make room, since a flood of initialize
    * requests would otherwise end every other client's session. Idle expiry and DELETE free places.
    */
-  async open(req: Request, parsedBody: unknown, json: boolean, client?: string): Promise<Response> {
+  async open(req: Request, parsedBody: unknown, json: boolean, client?: string, authInfo?: AuthInfo): Promise<Response> {
     if (this.sessions.size + this.opening >= this.options.maxSessions) await this.sweep();
     // Checked and reserved with no await in between, so concurrent initialize requests cannot all pass the check.
     const refusal = this.refusal(client);
@@ -95,7 +104,7 @@ export class McpSessions {
         enableJsonResponse: json,
         onsessioninitialized: (id) => {
           release();
-          this.sessions.set(id, { id, client, server, transport, lastActive: this.now(), openStreams: 0 });
+          this.sessions.set(id, { id, client, owner: ownerOf(authInfo), server, transport, lastActive: this.now(), openStreams: 0 });
           if (client !== undefined) this.heldBy.set(client, (this.heldBy.get(client) ?? 0) + 1);
         },
         onsessionclosed: (id) => {
@@ -103,7 +112,7 @@ export class McpSessions {
         },
       });
       await server.connect(transport);
-      const response = await transport.handleRequest(req, { parsedBody });
+      const response = await transport.handleRequest(req, { parsedBody, authInfo });
       const id = transport.sessionId;
       const session = id ? this.sessions.get(id) : undefined;
       // An initialize the SDK refused leaves no session behind; close its server so nothing leaks.
@@ -171,11 +180,12 @@ export class McpSessions {
   }
 
   /** Sends a request (POST, GET or DELETE) to the session it names; 404 when that session is gone. */
-  async handle(id: string, req: Request, parsedBody?: unknown): Promise<Response> {
+  async handle(id: string, req: Request, parsedBody?: unknown, authInfo?: AuthInfo): Promise<Response> {
     const session = this.sessions.get(id);
-    if (!session) return sessionNotFound();
+    // Another caller's session is as good as absent: knowing its id must not let one caller act in another's session.
+    if (!session || session.owner !== ownerOf(authInfo)) return sessionNotFound();
     session.lastActive = this.now();
-    const response = await session.transport.handleRequest(req, parsedBody === undefined ? undefined : { parsedBody });
+    const response = await session.transport.handleRequest(req, { parsedBody, authInfo });
     if (req.method === "DELETE") {
       // The transport closed itself; make sure its Server goes too.
       this.forget(id);

@@ -44,7 +44,8 @@ export function authServer(env: Record<string, string>, options: { vault?: DevVa
   const app = createApp({
     handleMcp: runtime.handleMcp,
     readiness: runtime.readiness,
-    guard: { bindHost: config.http.host, allowedOrigins: config.http.allowedOrigins },
+    guard: runtime.guard,
+    auth: runtime.auth,
   });
   const handle = (input: string | URL | Request, init?: RequestInit) =>
     app.handle(input instanceof Request ? input : new Request(String(input), init));

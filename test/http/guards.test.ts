@@ -1,6 +1,6 @@
 // The request guards as a catalogue: which hosts, origins and peers count as loopback, and which are refused.
 import { describe, expect, it } from "bun:test";
-import { checkRequest, hostnameOf, isLoopbackHostname, isLoopbackPeer } from "../../src/http/guards.ts";
+import { allowedHostsFrom, checkRequest, defaultAllowedHosts, hostnameOf, isLoopbackHostname, isLoopbackPeer, SERVICE_HOSTS } from "../../src/http/guards.ts";
 import { publicReadiness } from "../../src/vault/health.ts";
 
 describe("peers", () => {
@@ -42,5 +42,45 @@ describe("hosts and origins", () => {
     expect(checkRequest(policy, "127.0.0.1:8084", "https://evil.example").ok).toBe(false);
     expect(checkRequest(policy, "127.0.0.1:8084", "https://console.example.com").ok).toBe(true);
     expect(checkRequest(policy, "127.0.0.1:8084", "http://localhost:3000").ok).toBe(true);
+  });
+});
+
+describe("hosts off loopback (MCP_ALLOWED_HOSTS)", () => {
+  const hosts = defaultAllowedHosts("0.0.0.0", "vault-mcp-server-7d9f-abcde", ["10.244.1.17", "fd00::17"]);
+  const wide = { bindHost: "0.0.0.0", allowedOrigins: [], allowedHosts: hosts };
+
+  it("answers by default the Service's names in namespace kagent, the pod's name and IPs, and loopback names", () => {
+    for (const h of [...SERVICE_HOSTS, "vault-mcp-server.kagent.svc.cluster.local:8084", "VAULT-MCP-SERVER.KAGENT.SVC", "vault-mcp-server.kagent.svc.cluster.local.", "vault-mcp-server-7d9f-abcde", "10.244.1.17:8084", "[fd00::17]:8084", "localhost:8084", "127.0.0.1"]) {
+      expect([h, checkRequest(wide, h, null).ok]).toEqual([h, true]);
+    }
+  });
+
+  it("refuses a rebound or look-alike name", () => {
+    for (const h of ["evil.example", "vault-mcp-server.evil.example", "vault-mcp-server.kagent.svc.cluster.local.evil.example", "evil-vault-mcp-server", "10.244.1.18", "[fd00::18]:8084"]) {
+      const verdict = checkRequest(wide, h, null);
+      expect([h, verdict.ok]).toEqual([h, false]);
+      expect(verdict.ok ? "" : verdict.reason).toContain("MCP_ALLOWED_HOSTS");
+    }
+  });
+
+  it("refuses the DNS-rebinding shape (Origin equal to a Host we do not answer to)", () => {
+    expect(checkRequest(wide, "attacker.example:8084", "http://attacker.example:8084").ok).toBe(false);
+    // A page served from a name we do answer to may call us.
+    expect(checkRequest(wide, "vault-mcp-server.kagent.svc:8084", "http://vault-mcp-server.kagent.svc:8084").ok).toBe(true);
+  });
+
+  it("adds a specific bind address, and takes MCP_ALLOWED_HOSTS in place of the defaults, or * for any", () => {
+    expect(defaultAllowedHosts("192.168.1.10", undefined, []).has("192.168.1.10")).toBe(true);
+    expect(defaultAllowedHosts("0.0.0.0", undefined, []).has("0.0.0.0")).toBe(false);
+    const given = allowedHostsFrom(["vault-mcp.example.com:443", "Other.Example"], () => hosts);
+    expect(given).toEqual(new Set(["vault-mcp.example.com", "other.example"]));
+    expect(checkRequest({ ...wide, allowedHosts: given }, "vault-mcp-server.kagent.svc", null).ok).toBe(false);
+    expect(allowedHostsFrom(["*"], () => hosts)).toBe("*");
+    expect(checkRequest({ ...wide, allowedHosts: "*" }, "anything.example", null).ok).toBe(true);
+    expect(allowedHostsFrom(undefined, () => hosts)).toBe(hosts);
+  });
+
+  it("leaves the loopback-only check as it was while bound to loopback", () => {
+    expect(checkRequest({ bindHost: "127.0.0.1", allowedOrigins: [], allowedHosts: hosts }, "vault-mcp-server.kagent.svc", null).ok).toBe(false);
   });
 });

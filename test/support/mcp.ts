@@ -22,7 +22,8 @@ export function testServer(env: Record<string, string> = {}, overrides: RuntimeO
   const app = createApp({
     handleMcp: runtime.handleMcp,
     readiness: runtime.readiness,
-    guard: { bindHost: config.http.host, allowedOrigins: config.http.allowedOrigins },
+    guard: runtime.guard,
+    auth: runtime.auth,
     ...(config.http.metrics.serve === "mcp" ? { metrics: runtime.telemetry.render } : {}),
   });
   const fetchApp = (input: string | URL | Request, init?: RequestInit) =>
@@ -32,10 +33,10 @@ export function testServer(env: Record<string, string> = {}, overrides: RuntimeO
 
 export const MCP_URL = "http://127.0.0.1:8084/mcp";
 
-/** An initialised SDK Client talking Streamable HTTP to `server` (a fresh in-process server by default). */
-export async function connectClient(server: TestServer = testServer()): Promise<Client> {
+/** An initialised SDK Client talking Streamable HTTP to `server` (a fresh in-process server by default); `requestInit` adds headers such as Authorization. */
+export async function connectClient(server: TestServer = testServer(), requestInit?: RequestInit): Promise<Client> {
   const client = new Client({ name: "vault-mcp-server-tests", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), { fetch: server.fetch });
+  const transport = new StreamableHTTPClientTransport(new URL(MCP_URL), { fetch: server.fetch, requestInit });
   await client.connect(transport);
   return client;
 }
