@@ -92,6 +92,12 @@ path "pki/root" {
   capabilities = ["deny"]
 }
 
+# MCP_SECRET_VALUES=wrap (the production overlay): values are handed over in single-use wrapping tokens.
+# The `default` policy grants this too; repeated for a token created with -no-default-policy.
+path "sys/wrapping/wrap" {
+  capabilities = ["update"]
+}
+
 # /readyz checks the token with lookup-self; a renewable token renews itself. The `default` policy
 # grants these too; they are repeated so a token created with -no-default-policy still works.
 path "auth/token/lookup-self" {

@@ -143,6 +143,10 @@ for (const overlay of overlays) describe.skipIf(!!noGo)(`the ${overlay} overlay`
   }, TOOL_TIMEOUT_MS);
 
   if (overlay === 'production') {
+    it('hands secret values only to people, in single-use wrapping tokens (MCP_SECRET_VALUES=wrap)', async () => {
+      expect(env(await container(), 'MCP_SECRET_VALUES')?.value).toBe('wrap');
+    }, TOOL_TIMEOUT_MS);
+
     it('verifies Vault against its CA, from a mounted ConfigMap', async () => {
       const c = await container();
       expect(env(c, 'VAULT_CACERT')?.value).toBe('/var/run/secrets/vault-ca/ca.crt');

@@ -22,6 +22,7 @@ const WRITE_TOOLS = [
   'delete_mount',
   'write_secret',
   'delete_secret',
+  'generate_secret',
   'enable_pki',
   'create_pki_issuer',
   'create_pki_role',
