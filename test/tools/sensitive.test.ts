@@ -2,7 +2,7 @@
 import { describe, expect, it } from "bun:test";
 import { Type } from "@sinclair/typebox";
 import { createLogger, silentLogger } from "../../src/log.ts";
-import { defineTool, type ToolContext, ToolRegistry } from "../../src/tools/registry.ts";
+import { defineTool, type ToolContext, type ToolDefinition, ToolRegistry } from "../../src/tools/registry.ts";
 import { fingerprint, maskMarker, secretValuesSettings, shellWord, standIn, withhold, WITHHELD } from "../../src/tools/secret-values.ts";
 import { findSensitive, labels, mapSensitive, sensitiveAt } from "../../src/tools/sensitive.ts";
 
@@ -32,7 +32,7 @@ describe("finding sensitive values by the schema", () => {
   });
 
   it("copies with replacements and leaves the original as it was", () => {
-    const copy = mapSensitive(Secret, value, () => "X") as typeof value;
+    const copy = mapSensitive(Secret, value, () => "X");
     expect(copy).toEqual({ name: "db", data: { password: "X", port: "X", __proto__x: "X" }, key: "X", items: [{ pin: "X" }] });
     expect(value.data.password).toBe("p4ss");
   });
@@ -153,7 +153,7 @@ describe("the registry", () => {
     });
     const r = await new ToolRegistry([tool]).call("store", { data: { password: "[masked: 3 chars, fingerprint vmfp:0123456789abcdef]" } }, context("reveal"));
     expect(r.isError).toBe(true);
-    expect(r.content[0]?.text).toStartWith('Invalid argument "data.password": it holds a masked value marker');
+    expect((r.content[0] as { text: string }).text).toStartWith('Invalid argument "data.password": it holds a masked value marker');
     expect(ran).toBe(false);
   });
 
@@ -164,9 +164,8 @@ describe("the registry", () => {
   });
 
   it("refuses, at registration, a sensitive field inside a union and a sensitive output that could not hold a marker", () => {
-    const inUnion = defineTool({ ...leaky, name: "u", output: Type.Object({ v: Type.Union([Type.String({ sensitive: true }), Type.Number()]) }) as never });
-    expect(() => new ToolRegistry([inUnion])).toThrow(/inside a union/);
-    const number = defineTool({ ...leaky, name: "n", output: Type.Object({ v: Type.Number({ sensitive: true }) }) as never });
-    expect(() => new ToolRegistry([number])).toThrow(/must accept a string/);
+    const withOutput = (name: string, output: ReturnType<typeof Type.Object>) => ({ ...leaky, name, output }) as unknown as ToolDefinition;
+    expect(() => new ToolRegistry([withOutput("u", Type.Object({ v: Type.Union([Type.String({ sensitive: true }), Type.Number()]) }))])).toThrow(/inside a union/);
+    expect(() => new ToolRegistry([withOutput("n", Type.Object({ v: Type.Number({ sensitive: true }) }))])).toThrow(/must accept a string/);
   });
 });
