@@ -36,7 +36,7 @@ describe("who may call", () => {
     expect(res.headers.get("www-authenticate")).toBe(
       'Bearer scope="vault:read vault:write", resource_metadata="http://127.0.0.1:8084/.well-known/oauth-protected-resource/mcp"',
     );
-    expect((await res.json()).error.message).toStartWith("Unauthorized");
+    expect(((await res.json()) as any).error.message).toStartWith("Unauthorized");
   });
 
   it("lets the SDK client in with a good token (RS256, ES256 and EdDSA) and names the caller by its sub", async () => {
@@ -129,7 +129,7 @@ describe("scopes", () => {
     expect(res.headers.get("www-authenticate")).toBe(
       'Bearer error="insufficient_scope", scope="vault:write", resource_metadata="http://127.0.0.1:8084/.well-known/oauth-protected-resource/mcp"',
     );
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.id).toBe(7);
     expect(body.error.message).toBe(
       'Forbidden: delete_mount changes Vault and needs scope "vault:write"; this token has "openid", "vault:read". Ask the authorization server for a token with scope "vault:write".',
@@ -167,7 +167,7 @@ describe("scopes", () => {
   it("refuses a token with no scope at all for any tool", async () => {
     const res = await post(server, callBody("list_mounts"), await issuer.sign());
     expect(res.status).toBe(403);
-    expect((await res.json()).error.message).toContain('needs scope "vault:read"; this token has no scopes');
+    expect(((await res.json()) as any).error.message).toContain('needs scope "vault:read"; this token has no scopes');
   });
 
   it("takes its scope names from MCP_OAUTH_READ_SCOPE and MCP_OAUTH_WRITE_SCOPE", async () => {
@@ -199,7 +199,7 @@ describe("RFC 9728 protected resource metadata", () => {
     for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"]) {
       const res = await server.fetch(`http://127.0.0.1:8084${path}`);
       expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({
+      expect((await res.json()) as any).toEqual({
         resource: "http://127.0.0.1:8084/mcp",
         authorization_servers: [issuer.url],
         scopes_supported: ["vault:read", "vault:write"],
@@ -216,7 +216,7 @@ describe("RFC 9728 protected resource metadata", () => {
       MCP_OAUTH_AUDIENCE: "https://vault-mcp.example.com/mcp",
       MCP_OAUTH_RESOURCE: "https://vault-mcp.example.com/mcp",
     });
-    const doc = await (await named.fetch("http://127.0.0.1:8084/.well-known/oauth-protected-resource")).json();
+    const doc = (await (await named.fetch("http://127.0.0.1:8084/.well-known/oauth-protected-resource")).json()) as any;
     expect(doc.resource).toBe("https://vault-mcp.example.com/mcp");
     expect((await post(named, LIST)).headers.get("www-authenticate")).toContain('resource_metadata="https://vault-mcp.example.com/.well-known/oauth-protected-resource/mcp"');
     expect((await post(named, LIST, await issuer.sign({ aud: "https://vault-mcp.example.com/mcp" }))).status).toBe(200);

@@ -70,7 +70,7 @@ describe("kagent's agent pod presenting its own service-account token", () => {
     const token = await apiServer.sign(projected("default", "curious-pod"));
     const res = await server.fetch(new Request(MCP_URL, { method: "POST", body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}', headers: { authorization: `Bearer ${token}` } }));
     expect(res.status).toBe(403);
-    expect((await res.json()).error.message).toBe('Forbidden: subject "system:serviceaccount:default:curious-pod" is not one MCP_OAUTH_SUBJECTS lets in');
+    expect(((await res.json()) as any).error.message).toBe('Forbidden: subject "system:serviceaccount:default:curious-pod" is not one MCP_OAUTH_SUBJECTS lets in');
   });
 
   it("refuses the pod's token for the API server's own audience (a token stolen from another use)", async () => {

@@ -33,7 +33,7 @@ describe("MCP_AUTH=bearer", () => {
     const res = await post(server, LIST);
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toBe('Bearer realm="vault-mcp-server"');
-    expect((await res.json()).error).toEqual({ code: -32000, message: "Unauthorized: send Authorization: Bearer <token> with a token from MCP_AUTH_TOKENS_FILE" });
+    expect(((await res.json()) as any).error).toEqual({ code: -32000, message: "Unauthorized: send Authorization: Bearer <token> with a token from MCP_AUTH_TOKENS_FILE" });
   });
 
   it("refuses a wrong token, and another scheme, with 401", async () => {
@@ -147,7 +147,7 @@ describe("off loopback (MCP_HOST=0.0.0.0)", () => {
   it("refuses a rebound name with 403 naming MCP_ALLOWED_HOSTS, but still answers the probes", async () => {
     const res = await to("evil.example:8084");
     expect(res.status).toBe(403);
-    expect((await res.json()).error.message).toContain("MCP_ALLOWED_HOSTS");
+    expect(((await res.json()) as any).error.message).toContain("MCP_ALLOWED_HOSTS");
     expect((await to("evil.example:8084", "/healthz")).status).toBe(200);
     const ready = await to("evil.example:8084", "/readyz");
     expect(await ready.json()).toEqual({ ready: true });
