@@ -10,7 +10,6 @@ import { McpSessions } from "./mcp/sessions.ts";
 import { allTools } from "./tools/index.ts";
 import { ToolRegistry } from "./tools/registry.ts";
 import { secretValuesSettings } from "./tools/secret-values.ts";
-import { withWrapTtl } from "./vault/wrapping.ts";
 import { tokenSourceFor } from "./vault/auth.ts";
 import { explainingTlsFailures, vaultTls } from "./vault/auth-tls.ts";
 import { type TokenSource, VaultClient } from "./vault/client.ts";
@@ -61,7 +60,7 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     addr: config.vault.addr,
     namespace: config.vault.namespace,
     timeoutMs: config.vault.timeoutMs,
-    fetch: explainingTlsFailures(withWrapTtl(overrides.fetch ?? fetch, config.tools.secretValues.wrapTtlSeconds)),
+    fetch: explainingTlsFailures(overrides.fetch ?? fetch),
     tls: vaultTls(config.vault.tls),
     observe: telemetry.vault,
   };

@@ -234,7 +234,7 @@ export async function conceal(
   found.forEach((f, i) => Object.defineProperty(payload, names[i]!, { value: f.value, enumerable: true, writable: true, configurable: true }));
   let info: WrapInfo;
   try {
-    info = await wrapData(vault, payload);
+    info = await wrapData(vault, payload, settings.wrapTtlSeconds);
   } catch (err) {
     return {
       view: masked(),

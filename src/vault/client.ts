@@ -65,6 +65,8 @@ export interface RequestOptions {
   idempotent?: boolean;
   /** This request's own time limit instead of the client's (readiness probes must answer quickly). */
   timeoutMs?: number;
+  /** Ask Vault to wrap the answer (X-Vault-Wrap-TTL), in seconds; sys/wrapping/wrap requires it. */
+  wrapTtlSeconds?: number;
   /** Set on the one retry after a 403 made the token source replace a dead token. */
   retried?: boolean;
 }
@@ -72,6 +74,8 @@ export interface RequestOptions {
 export interface WriteOptions {
   /** See RequestOptions.idempotent. */
   idempotent?: boolean;
+  /** See RequestOptions.wrapTtlSeconds. */
+  wrapTtlSeconds?: number;
 }
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -168,6 +172,7 @@ export class VaultClient {
       headers["x-vault-token"] = token;
     }
     if (this.namespace) headers["x-vault-namespace"] = this.namespace;
+    if (options.wrapTtlSeconds !== undefined) headers["x-vault-wrap-ttl"] = `${Math.round(options.wrapTtlSeconds)}s`;
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
