@@ -244,6 +244,7 @@ const VALID_ARGS: Record<string, Record<string, unknown>> = {
   delete_mount: { path: "chaos-gone" },
   read_secret: { path: "chaos/token" },
   write_secret: { path: "chaos/token", key: "a", value: "b" },
+  generate_secret: { path: "chaos/token", key: "generated" },
   list_secrets: {},
   delete_secret: { path: "chaos/token" },
   enable_pki: { path: "chaos-pki" },

@@ -1,5 +1,6 @@
 // Judges one tool answer: an error must be one a model can act on, and a success must be true of what Vault holds afterwards.
 import { Value } from "@sinclair/typebox/value";
+import { CHARSETS } from "../../src/tools/generate.ts";
 import type { ToolDefinition } from "../../src/tools/registry.ts";
 import type { DevVault } from "../support/vault.ts";
 import { api, encodePath } from "./harness.ts";
@@ -48,7 +49,7 @@ export function badErrorText(text: string): string | undefined {
   return undefined;
 }
 
-const KV_TOOLS = new Set(["read_secret", "write_secret", "list_secrets", "delete_secret"]);
+const KV_TOOLS = new Set(["read_secret", "write_secret", "list_secrets", "delete_secret", "generate_secret"]);
 
 /** A mount or path argument as the server reads it: one leading and one trailing slash tolerated. */
 function normal(raw: unknown): unknown {
@@ -215,6 +216,17 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
       if (!stored) return `Vault has no certificate ${s.serial}`;
       if (stored.trim() !== s.certificate.trim()) return `the certificate answered is not Vault's ${s.serial}`;
       return s.common_name === sent.common_name ? undefined : `a certificate for ${JSON.stringify(s.common_name)} when ${JSON.stringify(sent.common_name)} was asked for`;
+    }
+    case "generate_secret": {
+      const version = await kvVersion(vault, s.mount);
+      const now = version && (await kvData(vault, s.mount, s.path, version));
+      if (!now || !Object.hasOwn(now.data, s.key)) return `key ${JSON.stringify(s.key)} is not in the secret afterwards`;
+      const value = now.data[s.key];
+      if (typeof value !== "string" || value.length !== s.length) return `the stored value is not a string of ${s.length} characters`;
+      const alphabet = CHARSETS[s.charset as keyof typeof CHARSETS]?.alphabet;
+      if (!alphabet || [...value].some((c) => !alphabet.includes(c))) return `the stored value has characters outside the ${s.charset} charset`;
+      if (version === 2 && s.version !== now.version) return `answered version ${s.version}, but Vault's latest is ${now.version}`;
+      return undefined;
     }
     default:
       return `no check for ${tool}: add one to test/fuzz/oracle.ts`;

@@ -61,8 +61,14 @@ export function scopeOf(tool: string, args: unknown): Scope {
     return scope;
   }
   const mountArgs = tool === "create_pki_issuer" ? ["mount", "parent_mount"] : ["mount"];
-  for (const name of mountArgs) {
-    const raw = Object.hasOwn(a, name) ? a[name] : name === "mount" ? (DEFAULT_MOUNT[tool] ?? PKI_DEFAULT) : undefined;
+  const raws: unknown[] = mountArgs.map((name) => (Object.hasOwn(a, name) ? a[name] : name === "mount" ? (DEFAULT_MOUNT[tool] ?? PKI_DEFAULT) : undefined));
+  // issue_pki_certificate's store_at names the KV mount the certificate and key are written to (default "secret").
+  const storeAt = a.store_at;
+  if (tool === "issue_pki_certificate" && storeAt && typeof storeAt === "object" && !Array.isArray(storeAt)) {
+    const at = storeAt as Record<string, unknown>;
+    raws.push(Object.hasOwn(at, "mount") ? at.mount : "secret");
+  }
+  for (const raw of raws) {
     if (typeof raw !== "string") continue;
     const mount = normal(raw);
     scope.mounts.push(mount);
