@@ -131,7 +131,7 @@ export async function callTool(deps: McpDeps, params: unknown, caller?: Caller):
   }
   let result: CallResult;
   try {
-    result = await registry.call(name, params.arguments, context);
+    result = await registry.call(name, params.arguments, caller ? { ...context, caller } : context);
   } catch (err) {
     if (err instanceof UnknownTool) throw new RpcError(ErrorCode.InvalidParams, err.message);
     throw err;

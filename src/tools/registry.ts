@@ -1,4 +1,5 @@
 // The tool registry: defines tools, validates and defaults their arguments, and turns every throw into an isError result.
+import type { Caller } from "../caller.ts";
 import type { Static, TObject, TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
 import { Value, ValueErrorType, type ValueError } from "@sinclair/typebox/value";
@@ -38,6 +39,8 @@ export interface ToolContext {
   mounts: MountInfoCache;
   log: Logger;
   settings?: ToolSettings;
+  /** Who called, as the HTTP layer authenticated them; absent over stdio (the process that started the server). */
+  caller?: Caller;
 }
 
 export interface EmbeddedText {

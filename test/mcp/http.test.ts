@@ -126,7 +126,7 @@ describe("guards", () => {
     expect(res.status).toBe(200);
   });
 
-  it("accepts any Host when bound to all interfaces, as behind a Kubernetes Service", async () => {
+  it("accepts the Service's own name as Host when bound to all interfaces, as behind a Kubernetes Service", async () => {
     const wide = testServer({ MCP_HOST: "0.0.0.0" });
     const req = new Request(MCP_URL, { method: "POST", body: LIST, headers: { host: "vault-mcp-server.kagent.svc:8084" } });
     expect((await wide.fetch(req)).status).toBe(200);
