@@ -1,16 +1,19 @@
-// The Deployment, Service, PodDisruptionBudget and ServiceAccount, as each overlay renders them.
+// The Deployment, Service, PodDisruptionBudget and ServiceAccount, as each overlay renders them, and the chart examples that mirror one.
 import { describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CHART_LIKE_OVERLAYS,
   OVERLAYS,
   REPLICAS,
   deploymentSpec,
   env,
+  envValue,
   mcpContainer,
   one,
   render,
   type Container,
+  type ChartExample,
   type Overlay,
   type PodSpec,
 } from './rendered.ts';
@@ -21,6 +24,11 @@ const TOKEN_FILE = '/var/run/secrets/vault/token';
 const noGo = missingToolchain();
 
 const overlays = Object.keys(OVERLAYS) as Overlay[];
+/** Each overlay, and each chart example held to the same promises as the overlay it mirrors. */
+const renderings: [Overlay | ChartExample, Overlay][] = [
+  ...overlays.map((o): [Overlay, Overlay] => [o, o]),
+  ...(Object.entries(CHART_LIKE_OVERLAYS) as [ChartExample, Overlay][]),
+];
 
 /** "100m" -> 0.1, "2" -> 2; "128Mi" -> bytes. Enough of Kubernetes' quantities to compare requests with limits. */
 function quantity(q: string): number {
@@ -36,13 +44,13 @@ function serverEnvNames(): Set<string> {
   return new Set(source.match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
 }
 
-for (const overlay of overlays) describe.skipIf(!!noGo)(`the ${overlay} overlay`, () => {
+for (const [overlay, like] of renderings) describe.skipIf(!!noGo)(overlay in OVERLAYS ? `the ${overlay} overlay` : `the ${overlay} rendering`, () => {
   const objects = () => render(overlay);
   const pod = async (): Promise<PodSpec> => deploymentSpec(await objects()).template.spec;
   const container = async (): Promise<Container> => mcpContainer(await objects());
 
-  it(`runs ${REPLICAS[overlay]} replica(s)`, async () => {
-    expect(deploymentSpec(await objects()).replicas).toBe(REPLICAS[overlay]);
+  it(`runs ${REPLICAS[like]} replica(s)`, async () => {
+    expect(deploymentSpec(await objects()).replicas).toBe(REPLICAS[like]);
   }, TOOL_TIMEOUT_MS);
 
   it('runs the vault-mcp container from a pinned image tag, listening on 8084 as port "http"', async () => {
@@ -107,7 +115,7 @@ for (const overlay of overlays) describe.skipIf(!!noGo)(`the ${overlay} overlay`
     const cm = one(await objects(), 'ConfigMap', ref?.name);
     const addr = (cm.data as Record<string, string>).VAULT_ADDR as string;
     expect(new URL(addr).protocol).toMatch(/^https?:$/);
-    if (overlay === 'production') expect(addr).toStartWith('https://');
+    if (like === 'production') expect(addr).toStartWith('https://');
   }, TOOL_TIMEOUT_MS);
 
   it('sets only environment variables the server reads', async () => {
@@ -128,7 +136,9 @@ for (const overlay of overlays) describe.skipIf(!!noGo)(`the ${overlay} overlay`
       selector: Record<string, string>;
       ports: { name: string; port: number; targetPort: string | number; protocol: string; appProtocol?: string }[];
     };
-    expect(spec.ports).toEqual([{ name: 'http', port: 8084, targetPort: 'http', protocol: 'TCP', appProtocol: 'http' }]);
+    // The chart says what the port speaks, as kagent's own tool charts do; the kustomize base predates that.
+    const appProtocol = overlay in OVERLAYS ? 'http' : 'mcp';
+    expect(spec.ports).toEqual([{ name: 'http', port: 8084, targetPort: 'http', protocol: 'TCP', appProtocol }]);
     const labels = deploymentSpec(objs).template.metadata.labels;
     for (const [k, v] of Object.entries(spec.selector)) expect(labels[k]).toBe(v);
     expect(deploymentSpec(objs).selector.matchLabels).toEqual(spec.selector);
@@ -142,9 +152,9 @@ for (const overlay of overlays) describe.skipIf(!!noGo)(`the ${overlay} overlay`
     expect(spec.minAvailable).toBeUndefined();
   }, TOOL_TIMEOUT_MS);
 
-  if (overlay === 'production') {
+  if (like === 'production') {
     it('hands secret values only to people, in single-use wrapping tokens (MCP_SECRET_VALUES=wrap)', async () => {
-      expect(env(await container(), 'MCP_SECRET_VALUES')?.value).toBe('wrap');
+      expect(envValue(await objects(), 'MCP_SECRET_VALUES')).toBe('wrap');
     }, TOOL_TIMEOUT_MS);
 
     it('verifies Vault against its CA, from a mounted ConfigMap', async () => {
@@ -163,14 +173,15 @@ for (const overlay of overlays) describe.skipIf(!!noGo)(`the ${overlay} overlay`
   }
 });
 
-describe.skipIf(!!noGo)('the vault-kubernetes-auth component', () => {
-  const variant = () => render('production+vault-kubernetes-auth');
+for (const kubernetesAuth of ['production+vault-kubernetes-auth', 'chart+kubernetes-auth'] as const) describe.skipIf(!!noGo)(
+  kubernetesAuth === 'chart+kubernetes-auth' ? 'the chart with vault.auth.method=kubernetes' : 'the vault-kubernetes-auth component', () => {
+  const variant = () => render(kubernetesAuth);
 
   it('logs in with Kubernetes auth as role vault-mcp-server, and drops the token file and its Secret', async () => {
     const objs = await variant();
     const c = mcpContainer(objs);
-    expect(env(c, 'VAULT_AUTH_METHOD')?.value).toBe('kubernetes');
-    expect(env(c, 'VAULT_K8S_ROLE')?.value).toBe('vault-mcp-server');
+    expect(envValue(objs, 'VAULT_AUTH_METHOD')).toBe('kubernetes');
+    expect(envValue(objs, 'VAULT_K8S_ROLE')).toBe('vault-mcp-server');
     expect(env(c, 'VAULT_TOKEN_FILE')).toBeUndefined();
     const volumes = deploymentSpec(objs).template.spec.volumes ?? [];
     // The Vault token's Secret is gone; another Secret (the production overlay's MCP auth tokens) may stay.

@@ -61,12 +61,19 @@ function crd(file: string, objectMeta?: ReturnType<KubernetesSchemas['objectMeta
   return new CrdSchema(parseYamlDocuments(readFileSync(file, 'utf8')), objectMeta);
 }
 
-describe.skipIf(!!noGo)('the RemoteMCPServer vault-mcp-remote', () => {
+/** Where a RemoteMCPServer comes from: the kustomize base (vault-mcp-remote), or the chart (named as the release). */
+const REMOTES = [
+  ['production', 'vault-mcp-remote'],
+  ['chart+production', 'vault-mcp-server'],
+  ['chart+guardrails', 'vault-mcp-server'],
+] as const;
+
+for (const [rendering, remoteName] of REMOTES) describe.skipIf(!!noGo)(`the RemoteMCPServer ${remoteName} (${rendering})`, () => {
   let remote: KubeObject;
   let objects: KubeObject[];
   beforeAll(async () => {
-    objects = await render('production');
-    remote = one(objects, 'RemoteMCPServer', 'vault-mcp-remote');
+    objects = await render(rendering);
+    remote = one(objects, 'RemoteMCPServer', remoteName);
   }, TOOL_TIMEOUT_MS);
 
   it.skipIf(!existsSync(REMOTE_CRD))("is valid against kagent's RemoteMCPServer CRD, metadata included", async () => {

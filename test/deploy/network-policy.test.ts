@@ -1,7 +1,7 @@
 // What the NetworkPolicy means: only kagent may call the server, and the server may call only DNS and Vault.
 import { describe, expect, it } from 'bun:test';
 import { allowed, inCidr, type Connection, type Endpoint } from './network-policy.ts';
-import { OVERLAYS, deploymentSpec, one, render, type Overlay } from './rendered.ts';
+import { OVERLAYS, deploymentSpec, one, render, type ChartExample, type Overlay } from './rendered.ts';
 import { missingToolchain, type KubeObject } from './tools.ts';
 
 const TOOL_TIMEOUT_MS = 15 * 60_000;
@@ -67,8 +67,11 @@ describe('the NetworkPolicy evaluator used below', () => {
   });
 });
 
-for (const overlay of Object.keys(OVERLAYS) as Overlay[]) {
-  describe.skipIf(!!noGo)(`in the ${overlay} overlay, the server's pods`, () => {
+/** The chart examples whose NetworkPolicy keeps the base's rules (Vault's pods in namespace vault). */
+const CHART_POLICIES: ChartExample[] = ['chart', 'chart+dev', 'chart+production', 'chart+kubernetes-auth', 'chart+kagent-service', 'chart+guardrails'];
+
+for (const overlay of [...(Object.keys(OVERLAYS) as Overlay[]), ...CHART_POLICIES]) {
+  describe.skipIf(!!noGo)(overlay in OVERLAYS ? `in the ${overlay} overlay, the server's pods` : `in the ${overlay} rendering, the server's pods`, () => {
     it('are selected by exactly one NetworkPolicy, which governs both ingress and egress', async () => {
       const { policies } = await server(overlay);
       const spec = one(policies, 'NetworkPolicy', 'vault-mcp-server').spec as { policyTypes: string[] };
@@ -122,8 +125,8 @@ for (const overlay of Object.keys(OVERLAYS) as Overlay[]) {
   });
 }
 
-describe.skipIf(!!noGo)('with the vault-ipblock component, the server', () => {
-  const variant = 'production+vault-ipblock' as const;
+for (const variant of ['production+vault-ipblock', 'chart+vault-external'] as const) describe.skipIf(!!noGo)(
+  variant === 'chart+vault-external' ? 'with the chart\'s networkPolicy.vault.cidrs, the server' : 'with the vault-ipblock component, the server', () => {
 
   it("may call Vault's address range on TCP 8200, and no longer Vault's pods", async () => {
     const { policies, pod } = await server(variant);

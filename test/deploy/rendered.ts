@@ -1,6 +1,8 @@
-// The deployable variants of manifests/, rendered once per test run, and small lookups into them.
+// The deployable variants of manifests/ (kustomize overlays and components, the Helm chart with each values example),
+// rendered once per test run, and small lookups into them.
 import { expect } from 'bun:test';
-import { kustomizeBuild, kustomizeVariant, type KubeObject } from './tools.ts';
+import { randomBytes } from 'node:crypto';
+import { CHART_DIR, helmTemplate, kustomizeBuild, kustomizeVariant, type KubeObject } from './tools.ts';
 
 export const OVERLAYS = {
   dev: 'manifests/overlays/dev',
@@ -24,13 +26,43 @@ export const VARIANTS = {
 
 export type Variant = keyof typeof VARIANTS;
 
+/** A token the test makes up for the chart to put in the Secret it creates: never a real one, never committed. */
+export const MADE_UP_TOKEN = `not-a-vault-token-${randomBytes(12).toString('hex')}`;
+
+/**
+ * The chart, installed as release vault-mcp-server in namespace kagent (so names match the kustomize manifests), with
+ * each values example under the chart's examples/ (none: the chart's defaults).
+ */
+export const CHART_EXAMPLES = {
+  chart: { files: [] },
+  'chart+dev': { files: [`${CHART_DIR}/examples/dev.yaml`] },
+  'chart+production': { files: [`${CHART_DIR}/examples/production.yaml`] },
+  'chart+kubernetes-auth': { files: [`${CHART_DIR}/examples/kubernetes-auth.yaml`] },
+  'chart+vault-external': { files: [`${CHART_DIR}/examples/vault-external.yaml`] },
+  'chart+kagent-service': { files: [`${CHART_DIR}/examples/kagent-service.yaml`] },
+  'chart+guardrails': { files: [`${CHART_DIR}/examples/guardrails.yaml`] },
+  'chart+created-token': { files: [`${CHART_DIR}/examples/created-token.yaml`], set: { 'vault.auth.token.value': MADE_UP_TOKEN } },
+} as const satisfies Record<string, { files: readonly string[]; set?: Record<string, string> }>;
+
+export type ChartExample = keyof typeof CHART_EXAMPLES;
+
+/** Every deployable rendering: overlays, overlays with components, chart examples. */
+export type Rendering = Overlay | Variant | ChartExample;
+
+export const RENDERINGS = [...Object.keys(OVERLAYS), ...Object.keys(VARIANTS), ...Object.keys(CHART_EXAMPLES)] as Rendering[];
+
+/** The chart examples that mirror an overlay, so the overlay's checks apply to them unchanged. */
+export const CHART_LIKE_OVERLAYS = { chart: 'dev', 'chart+dev': 'dev', 'chart+production': 'production' } as const satisfies Partial<Record<ChartExample, Overlay>>;
+
 const cache = new Map<string, Promise<KubeObject[]>>();
 
-/** Objects of an overlay or a variant, rendered by the pinned kustomize. */
-export function render(name: Overlay | Variant): Promise<KubeObject[]> {
+/** Objects of an overlay or a variant, rendered by the pinned kustomize, or of a chart example, by the pinned helm. */
+export function render(name: Rendering): Promise<KubeObject[]> {
   let objects = cache.get(name);
   if (!objects) {
-    objects = name in OVERLAYS ? kustomizeBuild(OVERLAYS[name as Overlay]) : kustomizeVariant(name, VARIANTS[name as Variant]);
+    if (name in OVERLAYS) objects = kustomizeBuild(OVERLAYS[name as Overlay]);
+    else if (name in VARIANTS) objects = kustomizeVariant(name, VARIANTS[name as Variant]);
+    else objects = helmTemplate(CHART_EXAMPLES[name as ChartExample]);
     cache.set(name, objects);
   }
   return objects;
@@ -98,4 +130,12 @@ export function mcpContainer(objects: KubeObject[]): Container {
 
 export function env(container: Container, name: string): EnvVar | undefined {
   return container.env?.find((e) => e.name === name);
+}
+
+/** The value an environment variable has in the pod: literal, or the key of a rendered ConfigMap it refers to. */
+export function envValue(objects: KubeObject[], name: string): string | undefined {
+  const e = env(mcpContainer(objects), name);
+  const ref = e?.valueFrom?.configMapKeyRef;
+  if (!ref) return e?.value;
+  return (one(objects, 'ConfigMap', ref.name).data as Record<string, string>)[ref.key];
 }

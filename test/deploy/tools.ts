@@ -1,10 +1,11 @@
-// Finds or builds the offline tools the deploy tests need (kustomize, Kubernetes' OpenAPI), cached under .cache/deploy/.
+// Finds or builds the offline tools the deploy tests need (kustomize, helm, Kubernetes' OpenAPI), cached under .cache/deploy/.
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 /** Pinned, so every machine renders and validates the same way. Both come from the Go module proxy. */
 export const KUSTOMIZE_VERSION = 'v5.8.1';
+export const HELM_VERSION = 'v3.22.0';
 /** The Kubernetes release whose published OpenAPI v3 documents (api/openapi-spec/v3) we validate against. */
 export const KUBERNETES_VERSION = 'v1.34.2';
 
@@ -13,7 +14,7 @@ export const cacheDir = join(repoRoot, '.cache', 'deploy');
 
 /** Why a tool is missing, for a skip message; undefined when the Go toolchain is there. */
 export function missingToolchain(): string | undefined {
-  return Bun.which('go') ? undefined : 'the Go toolchain (`go`) is not on PATH, so kustomize and the Kubernetes OpenAPI cannot be fetched';
+  return Bun.which('go') ? undefined : 'the Go toolchain (`go`) is not on PATH, so kustomize, helm and the Kubernetes OpenAPI cannot be fetched';
 }
 
 function say(message: string): void {
@@ -51,6 +52,68 @@ export function kustomizeBinary(): Promise<string> {
     return join(tmp, 'kustomize');
   });
   return kustomize;
+}
+
+let helm: Promise<string> | undefined;
+
+/** Path of the pinned helm binary; the first call on a machine builds it with `go install` (a minute or two). */
+export function helmBinary(): Promise<string> {
+  helm ??= publish(join(cacheDir, `helm-${HELM_VERSION}`), async (tmp) => {
+    say(`building helm ${HELM_VERSION} with go install (once per machine)`);
+    await run(['go', 'install', `helm.sh/helm/v3/cmd/helm@${HELM_VERSION}`], { GOBIN: tmp, CGO_ENABLED: '0' });
+    return join(tmp, 'helm');
+  });
+  return helm;
+}
+
+/** The chart in this repository. */
+export const CHART_DIR = 'manifests/helm/vault-mcp-server';
+
+export interface HelmValues {
+  /** Values files, relative to the repository. */
+  files?: readonly string[];
+  /** --set pairs (helm parses the value: `true`, `2` and `null` are not strings). */
+  set?: Readonly<Record<string, string>>;
+  /** Defaults to vault-mcp-server, so the names match the kustomize manifests. */
+  release?: string;
+  /** Defaults to kagent. */
+  namespace?: string;
+}
+
+function helmValueArgs(values: HelmValues): string[] {
+  const args = (values.files ?? []).flatMap((f) => ['-f', resolve(repoRoot, f)]);
+  for (const [k, v] of Object.entries(values.set ?? {})) args.push('--set', `${k}=${v}`);
+  return args;
+}
+
+// Helm keeps its own state (repositories, cache) under these; the tests keep it under .cache/, off the user's home.
+function helmEnv(): Record<string, string> {
+  const home = join(cacheDir, 'helm-home');
+  return { HELM_CACHE_HOME: join(home, 'cache'), HELM_CONFIG_HOME: join(home, 'config'), HELM_DATA_HOME: join(home, 'data') };
+}
+
+/** Runs `helm template` over the chart and answers its objects. */
+export async function helmTemplate(values: HelmValues = {}): Promise<KubeObject[]> {
+  const args = [await helmBinary(), 'template', values.release ?? 'vault-mcp-server', resolve(repoRoot, CHART_DIR), '--namespace', values.namespace ?? 'kagent'];
+  return parseYamlDocuments(await run([...args, ...helmValueArgs(values)], helmEnv()));
+}
+
+/** `helm template`'s error text when it refuses the values (a `fail` or `required` in the chart); undefined when it renders. */
+export async function helmTemplateError(values: HelmValues): Promise<string | undefined> {
+  try {
+    await helmTemplate(values);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** `helm lint --strict` with these values: its output, and whether it passed. */
+export async function helmLint(values: HelmValues = {}): Promise<{ ok: boolean; output: string }> {
+  const cmd = [await helmBinary(), 'lint', '--strict', resolve(repoRoot, CHART_DIR), '--namespace', values.namespace ?? 'kagent', ...helmValueArgs(values)];
+  const proc = Bun.spawn(cmd, { cwd: repoRoot, env: { ...process.env, ...helmEnv() }, stdout: 'pipe', stderr: 'pipe' });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  return { ok: code === 0, output: `${out}${err}`.trim() };
 }
 
 let openapi: Promise<string> | undefined;
