@@ -198,3 +198,14 @@ async function freePort(): Promise<number> {
 }
 
 
+
+describe("GET /metrics behind a Kubernetes Service", () => {
+  it("answers a scrape addressed to the pod's IP, which is not among the allowed host names", async () => {
+    const wide = testServer({ MCP_HOST: "0.0.0.0", MCP_ALLOWED_HOSTS: "vault-mcp-server.kagent.svc" });
+    const res = await wide.fetch(new Request("http://10.1.2.3:8084/metrics", { headers: { host: "10.1.2.3:8084" } }));
+    expect(res.status).toBe(200);
+    // /mcp on the same Host is still refused: the scrape exemption is for /metrics alone.
+    const mcp = await wide.fetch(new Request("http://10.1.2.3:8084/mcp", { method: "POST", body: '{"jsonrpc":"2.0","id":1,"method":"ping"}', headers: { host: "10.1.2.3:8084" } }));
+    expect(mcp.status).toBe(403);
+  });
+});

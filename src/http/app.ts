@@ -31,7 +31,9 @@ function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
-const PROBES = new Set(["/healthz", "/readyz"]);
+// Answered whatever Host they are sent: kubelet probes and Prometheus scrapes address the pod by its IP. None of them
+// carries a secret or changes anything, so a rebound DNS name gains nothing from them (/readyz detail is guarded below).
+const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
 
 /**
  * Whether /readyz may tell this request Vault's address, version and what is wrong: a request addressed to a name we
@@ -68,7 +70,7 @@ export function createApp(deps: AppDeps) {
     new Elysia()
       .onRequest(({ request }) => {
         const verdict = checkRequest(deps.guard, request.headers.get("host"), request.headers.get("origin"));
-        // The probes answer whatever Host they are sent (kubelet sends the pod's IP); /readyz then gives no detail.
+        // The probes and /metrics answer whatever Host they are sent (the pod's IP); /readyz then gives no detail.
         if (!verdict.ok && !PROBES.has(pathOf(request.url))) return jsonRpcError(verdict.status, -32000, verdict.reason);
       })
       .get("/healthz", () => Response.json({ status: "ok" }))

@@ -120,7 +120,8 @@ describe.skipIf(!!noGo)(`a real kube-apiserver ${KUBE_APISERVER_VERSION} on loop
     delete container.securityContext;
     const answer = await api.apply(deployment);
     expect(answer.status).toBeLessThan(300);
-    expect(answer.warnings.join('\n')).toContain('would violate PodSecurity "restricted:latest"');
+    // The policy name is quoted inside the warning text, escaped once more by some API server builds.
+    expect(answer.warnings.join('\n')).toMatch(/would violate PodSecurity \\*"restricted:latest\\*"/);
   }, TEST_TIMEOUT_MS);
 
   it('refuses an unknown field, as kubectl apply --validate=strict does', async () => {
