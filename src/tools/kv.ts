@@ -14,6 +14,8 @@ export const PathArg = Type.String({ description: 'Secret path inside the mount,
 export const KeyArg = Type.String({ description: 'One key inside the secret, e.g. "password"', minLength: 1 });
 const JsonValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
   description: "A string, number, boolean, array or object; not null",
+  // The union's branches as a type list too, so an adapter that keeps only type/description/enum still sees them.
+  type: ["string", "number", "boolean", "array", "object"],
   sensitive: true,
 });
 

@@ -9,6 +9,7 @@ import { certificateFacts, duration, keyTypeArg, maybeApplied, MountArg, pkiMoun
 import { mountEngine } from "./mounts.ts";
 import { pkiIssuerTools } from "./pki-issuers.ts";
 import { defineTool, type Disclosure, type EmbeddedText, type ToolContext } from "./registry.ts";
+import { commaSeparated } from "./listed-schema.ts";
 
 export const enablePki = defineTool({
   name: "enable_pki",
@@ -243,8 +244,8 @@ export const deletePkiRole = defineTool({
   },
 });
 
-const NameList = (description: string) =>
-  Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1 })), Type.String({ minLength: 1 })], { description }));
+// Advertised as a list; "a, b" is accepted as well (coerced by the registry), since models often send one.
+const NameList = (description: string) => Type.Optional(commaSeparated(Type.Array(Type.String({ minLength: 1 }), { description })));
 
 function commaList(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -334,8 +335,8 @@ export const issuePkiCertificate = defineTool({
     mount: MountArg,
     role_name: Type.String({ description: 'The role whose rules apply, e.g. "web-server"', minLength: 1 }),
     common_name: Type.String({ description: 'The name the certificate is for, e.g. "api.example.com"', minLength: 1 }),
-    alt_names: NameList('More DNS names, as a list or comma-separated, e.g. ["www.example.com"]'),
-    ip_sans: NameList('IP addresses, as a list or comma-separated, e.g. ["10.0.0.5"]'),
+    alt_names: NameList('More DNS names, e.g. ["www.example.com"]'),
+    ip_sans: NameList('IP addresses, e.g. ["10.0.0.5"]'),
     ttl: Type.Optional(Type.String({ description: 'Lifetime, e.g. "720h"; capped by the role\'s max_ttl; default: the role\'s ttl', minLength: 1 })),
     store_at: Type.Optional(StoreAtArg),
   }),

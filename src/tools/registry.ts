@@ -10,6 +10,8 @@ import { hasLoneSurrogate, LONE_SURROGATE_REASON } from "../vault/paths.ts";
 import { type CallOutcome, describeFailure, failureClass, journalNote, ToolError } from "./errors.ts";
 import { conceal, type Disclosure, SecretValuesInfo, type SecretValuesSettings, secretStrings, standIn, standInRefusal, withhold, withholdDeep } from "./secret-values.ts";
 import { checkDeclarations, containsSensitive, findSensitive, labels, mapSensitive, sensitiveAt } from "./sensitive.ts";
+import { addGuidanceSchema, GUIDANCE_FIELDS, guidance } from "./guidance.ts";
+import { coerceArguments, listedSchema } from "./listed-schema.ts";
 
 export type { CallOutcome };
 
@@ -138,9 +140,11 @@ export class ToolRegistry {
     checkDeclarations(def.name, def.output, "output");
     const sensitiveOutput = containsSensitive(def.output);
     if (sensitiveOutput && Object.hasOwn(def.output.properties, "secret_values")) throw new Error(`${def.name}: "secret_values" is the registry's own output field`);
+    for (const field of GUIDANCE_FIELDS) if (Object.hasOwn(def.output.properties, field)) throw new Error(`${def.name}: "${field}" is the registry's own output field`);
     this.tools.set(def.name, { def, accepted: Object.keys(def.input.properties), sensitiveOutput });
     const outputSchema = plainSchema(def.output);
     if (sensitiveOutput) (outputSchema.properties as Record<string, unknown>).secret_values = plainSchema(SecretValuesInfo);
+    addGuidanceSchema(outputSchema);
     this.listed.push({
       name: def.name,
       title: def.title,
@@ -246,7 +250,8 @@ export class ToolRegistry {
         { type: "text", text: kept.text + note },
         ...kept.resources.map((r) => ({ type: "resource" as const, resource: { uri: r.uri, mimeType: r.mimeType, text: r.text } })),
       ],
-      structuredContent: { ...(kept.view as Record<string, unknown>), ...(envelope ? { secret_values: envelope } : {}) },
+      // Guidance is read from the text the model is shown, so it says nothing the masked text does not.
+      structuredContent: { ...guidance(kept.text, (n) => this.tools.has(n)), ...(kept.view as Record<string, unknown>), ...(envelope ? { secret_values: envelope } : {}) },
     };
     if (answer.isError || disclosure.undelivered) result.isError = true;
     return result;
@@ -279,7 +284,7 @@ function prepareArguments(entry: Entry, raw: unknown): Static<TObject> | string 
   const unsafe = unsafeArgument(raw as Record<string, unknown>);
   if (unsafe) return `Invalid arguments for ${tool}: ${unsafe}.`;
   // Defaults live in the schema and are applied here, in code, before validation: never only advertised.
-  const args = Value.Default(entry.def.input, structuredClone(raw as object)) as Record<string, unknown>;
+  const args = Value.Default(entry.def.input, coerceArguments(entry.def.input, structuredClone(raw as Record<string, unknown>))) as Record<string, unknown>;
   // Compiled once per tool: validation is on every call's path.
   const check = (entry.check ??= TypeCompiler.Compile(entry.def.input));
   if (check.Check(args)) return args;
@@ -401,7 +406,7 @@ function unique(items: string[]): string[] {
   return [...new Set(items)];
 }
 
-/** A JSON-only copy of a TypeBox schema (no symbol keys), safe to send and to compare. */
+/** A JSON-only copy of a TypeBox schema (no symbol keys), safe to send and to compare, in the form every adapter keeps. */
 function plainSchema(schema: TSchema): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(schema));
+  return listedSchema(schema);
 }

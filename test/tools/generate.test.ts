@@ -7,6 +7,7 @@ import { buildRuntime } from "../../src/runtime.ts";
 import { CHARSETS, generateValue, SYMBOLS } from "../../src/tools/generate.ts";
 import { call, connectClient, ok, type TestServer, testServer, text, unique, vaultApi } from "../support/mcp.ts";
 import { testVault } from "../support/vault.ts";
+import { withoutGuidance } from "../../src/tools/guidance.ts";
 
 const PATTERNS: Record<keyof typeof CHARSETS, RegExp> = {
   alphanumeric: /^[A-Za-z0-9]+$/,
@@ -47,7 +48,7 @@ describe("generate_secret", () => {
       expect(value).toHaveLength(48);
       expect(value).toMatch(PATTERNS[charset]);
       expect(JSON.stringify(r)).not.toContain(value);
-      expect(r.structuredContent).toEqual({
+      expect(withoutGuidance(r.structuredContent)).toEqual({
         mount: kv2,
         path,
         key: "password",

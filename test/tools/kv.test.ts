@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from "bun:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { call, connectClient, ok, testServer, text, unique, vaultApi, type TestServer } from "../support/mcp.ts";
+import { withoutGuidance } from "../../src/tools/guidance.ts";
 
 /** A server whose operator chose MCP_KV1_MERGE=local: KV v1 merges allowed, serialised in this process only. */
 function localMergeServer(): TestServer {
@@ -29,7 +30,7 @@ describe("write_secret and read_secret on KV v2", () => {
     expect(text(r)).toBe(
       `Secret stored successfully at ${v2}/myapp/database\nVersion: 1\nKeys written: password\nYou can retrieve it with: read_secret(mount="${v2}", path="myapp/database")`,
     );
-    expect(r.structuredContent).toEqual({ mount: v2, path: "myapp/database", keys_written: ["password"], created: true, version: 1 });
+    expect(withoutGuidance(r.structuredContent)).toEqual({ mount: v2, path: "myapp/database", keys_written: ["password"], created: true, version: 1 });
   });
 
   it("never echoes the value it wrote", async () => {
@@ -138,7 +139,7 @@ describe("list_secrets", () => {
     await ok(client, "write_secret", { mount: v2, path: "tree/a", key: "x", value: "1" });
     await ok(client, "write_secret", { mount: v2, path: "tree/sub/b", key: "x", value: "1" });
     const r = await ok(client, "list_secrets", { mount: v2, path: "tree" });
-    expect(r.structuredContent).toEqual({ mount: v2, path: "tree", keys: ["a", "sub/"] });
+    expect(withoutGuidance(r.structuredContent)).toEqual({ mount: v2, path: "tree", keys: ["a", "sub/"] });
     expect(text(r)).toContain("- sub/ (folder)");
   });
 
@@ -190,10 +191,10 @@ describe("KV v1 with MCP_KV1_MERGE=local (one replica: merges serialised in this
   it("writes, merges, reads, lists and deletes without versions", async () => {
     const w = await ok(local, "write_secret", { mount: v1, path: "app/cfg", key: "a", value: "1" });
     expect(text(w)).not.toContain("Version:");
-    expect(w.structuredContent).toEqual({ mount: v1, path: "app/cfg", keys_written: ["a"], created: true });
+    expect(withoutGuidance(w.structuredContent)).toEqual({ mount: v1, path: "app/cfg", keys_written: ["a"], created: true });
     await ok(local, "write_secret", { mount: v1, path: "app/cfg", key: "b", value: "2" });
     const r = await ok(local, "read_secret", { mount: v1, path: "app/cfg" });
-    expect(r.structuredContent).toEqual({ mount: v1, path: "app/cfg", data: { a: "1", b: "2" }, kv_version: 1 });
+    expect(withoutGuidance(r.structuredContent)).toEqual({ mount: v1, path: "app/cfg", data: { a: "1", b: "2" }, kv_version: 1 });
     expect((await ok(local, "list_secrets", { mount: v1, path: "app" })).structuredContent?.keys).toEqual(["cfg"]);
     await ok(local, "delete_secret", { mount: v1, path: "app/cfg", key: "a" });
     expect((await ok(local, "read_secret", { mount: v1, path: "app/cfg" })).structuredContent?.data).toEqual({ b: "2" });
@@ -249,7 +250,7 @@ describe("KV v1 by default (any number of replicas: no merge without check-and-s
     expect(text(r)).toBe(
       `Replaced the whole secret at ${v1}/replace/cfg; it now holds exactly: b, c\nKeys removed (held just before the write): a\nYou can retrieve it with: read_secret(mount="${v1}", path="replace/cfg")`,
     );
-    expect(r.structuredContent).toEqual({ mount: v1, path: "replace/cfg", keys_written: ["b", "c"], created: false, replaced: true, keys_removed: ["a"] });
+    expect(withoutGuidance(r.structuredContent)).toEqual({ mount: v1, path: "replace/cfg", keys_written: ["b", "c"], created: false, replaced: true, keys_removed: ["a"] });
     expect(await v1Data("replace/cfg")).toEqual({ b: "3", c: "4" });
   });
 
@@ -287,7 +288,7 @@ describe("write_secret with replace=true on KV v2", () => {
   it("writes exactly the given keys as a new version, names the keys it removed, and keeps the old version", async () => {
     await ok(client, "write_secret", { mount: v2, path: "replace/v2", data: { a: "1", b: "2" } });
     const r = await ok(client, "write_secret", { mount: v2, path: "replace/v2", data: { b: "3" }, replace: true });
-    expect(r.structuredContent).toEqual({ mount: v2, path: "replace/v2", keys_written: ["b"], created: false, version: 2, replaced: true, keys_removed: ["a"] });
+    expect(withoutGuidance(r.structuredContent)).toEqual({ mount: v2, path: "replace/v2", keys_written: ["b"], created: false, version: 2, replaced: true, keys_removed: ["a"] });
     expect(text(r)).toContain(`Replaced the whole secret at ${v2}/replace/v2 with version 2; it now holds exactly: b\nKeys removed (still in version 1): a`);
     expect((await vaultApi("GET", `${v2}/data/replace/v2`)).json.data.data).toEqual({ b: "3" });
     expect((await vaultApi("GET", `${v2}/data/replace/v2?version=1`)).json.data.data).toEqual({ a: "1", b: "2" });

@@ -9,6 +9,7 @@ import { buildRuntime } from "../../src/runtime.ts";
 import { call, connectClient, ok, text, type TestServer, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
 import { csrPublicKey } from "../../src/tools/pki-common.ts";
 import { testVault } from "../support/vault.ts";
+import { withoutGuidance } from "../../src/tools/guidance.ts";
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -20,9 +21,10 @@ async function refused(client: Client, name: string, args: Record<string, unknow
   return text(result);
 }
 
+/** The tool's own structured fields (the registry's summary and next are tested in test/guidance). */
 function sc(result: ToolResult): Record<string, any> {
   if (!result.structuredContent) throw new Error(`no structuredContent in: ${text(result)}`);
-  return result.structuredContent;
+  return withoutGuidance(result.structuredContent)!;
 }
 
 /** A fresh PKI mount with a root issuer named "root". */

@@ -89,7 +89,7 @@ describe("registration", () => {
 describe("arguments", () => {
   it("applies schema defaults in code before the tool runs", async () => {
     const r = await registry.call("echo", { path: "a" }, ctx);
-    expect(r.structuredContent).toEqual({ args: { mount: "secret", path: "a" } });
+    expect(r.structuredContent).toEqual({ summary: "ok", args: { mount: "secret", path: "a" } });
   });
 
   it("treats missing arguments as an empty object", async () => {

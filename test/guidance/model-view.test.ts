@@ -1,0 +1,156 @@
+// What kagent's model sees: on success kagent's Go agent hands it only {"output": structuredContent}, and its Ollama
+// adapter keeps only type, description and enum of each parameter. Every tool is checked under both losses.
+import { beforeAll, describe, expect, it } from "bun:test";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { allTools } from "../../src/tools/index.ts";
+import { suggestedCalls, summaryOf } from "../../src/tools/guidance.ts";
+import { ToolRegistry } from "../../src/tools/registry.ts";
+import { connectClient, ok, testServer, text, type ToolResult, unique } from "../support/mcp.ts";
+
+const registry = new ToolRegistry(allTools);
+const names = new Set(registry.names());
+
+/** A schema as a lossy adapter passes it on: type, description, enum, items, properties, required; nothing else. */
+export function reduce(schema: unknown): unknown {
+  if (typeof schema !== "object" || schema === null) return schema;
+  const s = schema as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of ["type", "description", "enum", "required"]) if (k in s) out[k] = s[k];
+  if (s.items) out.items = reduce(s.items);
+  if (s.properties) out.properties = Object.fromEntries(Object.entries(s.properties as object).map(([k, v]) => [k, reduce(v)]));
+  return out;
+}
+
+/** Where `full` says more than "any value" (a type, or a closed set) and the reduction lost it. */
+function losses(full: Record<string, unknown>, reduced: Record<string, unknown>, at: string): string[] {
+  const lost: string[] = [];
+  const constrains = full.type !== undefined || full.anyOf !== undefined || full.oneOf !== undefined || full.enum !== undefined || full.const !== undefined;
+  if (constrains && reduced.type === undefined) lost.push(`${at}: type`);
+  const closed = full.enum ?? (Array.isArray(full.anyOf) && (full.anyOf as Record<string, unknown>[]).every((b) => "const" in b) ? full.anyOf : undefined);
+  if (closed !== undefined && reduced.enum === undefined) lost.push(`${at}: allowed values`);
+  if (full.items) lost.push(...losses(full.items as Record<string, unknown>, (reduced.items ?? {}) as Record<string, unknown>, `${at}[]`));
+  for (const [k, v] of Object.entries((full.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+    lost.push(...losses(v, ((reduced.properties ?? {}) as Record<string, Record<string, unknown>>)[k] ?? {}, `${at}.${k}`));
+  }
+  return lost;
+}
+
+describe("the schemas a lossy adapter keeps", () => {
+  for (const tool of registry.list()) {
+    it(`${tool.name}: every parameter keeps its type and its allowed values`, () => {
+      const input = tool.inputSchema;
+      expect(losses(input, reduce(input) as Record<string, unknown>, tool.name)).toEqual([]);
+    });
+
+    it(`${tool.name}: no argument with a default is required, and the schema is plain (no $ref, no patternProperties)`, () => {
+      const props = tool.inputSchema.properties as Record<string, Record<string, unknown>>;
+      const required = (tool.inputSchema.required ?? []) as string[];
+      for (const name of required) expect(props[name]!.default, `${tool.name}.${name}`).toBeUndefined();
+      for (const schema of [tool.inputSchema, tool.outputSchema]) {
+        const json = JSON.stringify(schema);
+        expect(json).not.toContain('"$ref"');
+        expect(json).not.toContain('"patternProperties"');
+      }
+    });
+  }
+
+  it("advertises the closed sets as enums", () => {
+    const prop = (tool: string, name: string) => (registry.list().find((t) => t.name === tool)!.inputSchema.properties as Record<string, any>)[name];
+    expect(prop("create_pki_issuer", "type")).toMatchObject({ type: "string", enum: ["root", "intermediate", "import"] });
+    expect(prop("create_pki_issuer", "key_type")).toMatchObject({ type: "string", enum: ["rsa", "ec", "ed25519"] });
+    expect(prop("create_pki_role", "key_type")).toMatchObject({ type: "string", enum: ["rsa", "ec", "ed25519"], default: "rsa" });
+    expect(prop("generate_secret", "charset").enum).toContain("hex");
+    expect(prop("issue_pki_certificate", "alt_names")).toMatchObject({ type: "array", items: { type: "string" } });
+    expect(prop("issue_pki_certificate", "ip_sans")).toMatchObject({ type: "array", items: { type: "string" } });
+    expect(prop("write_secret", "value").type).toEqual(["string", "number", "boolean", "array", "object"]);
+  });
+
+  it("no longer lists a defaulted mount as required", () => {
+    for (const tool of registry.list()) expect((tool.inputSchema.required ?? []) as string[], tool.name).not.toContain("mount");
+  });
+});
+
+describe("guidance parsed from a text answer", () => {
+  const isTool = (n: string) => names.has(n);
+
+  it("takes the first non-empty line as the summary, shortened when it is long", () => {
+    expect(summaryOf("\nDone.\nMore.")).toBe("Done.");
+    expect(summaryOf("x".repeat(500)).length).toBeLessThanOrEqual(240);
+  });
+
+  it("finds calls of served tools, with nested brackets and quoted parentheses, once each", () => {
+    const t = 'Use read_secret(mount="a", path="b(c)") or create_pki_role(mount="pki", role_name="w", allowed_domains=["x.com"]). read_secret(mount="a", path="b(c)")';
+    expect(suggestedCalls(t, isTool)).toEqual(['read_secret(mount="a", path="b(c)")', 'create_pki_role(mount="pki", role_name="w", allowed_domains=["x.com"])']);
+  });
+
+  it("ignores names that are not tools, prose in parentheses and unclosed calls", () => {
+    expect(suggestedCalls('vault_write(x="1") list_mounts (to see them) read_secret(mount="a"', isTool)).toEqual([]);
+    expect(suggestedCalls("see list_mounts() first", isTool)).toEqual(["list_mounts()"]);
+  });
+});
+
+describe("the structured result kagent's model sees, for every tool", () => {
+  let client: Client;
+  const seen = new Map<string, ToolResult>();
+  const kv = unique("guide-kv");
+  const pki = unique("guide-pki");
+
+  beforeAll(async () => {
+    client = await connectClient(testServer());
+    const run = async (name: string, args: Record<string, unknown>) => seen.set(name, await ok(client, name, args));
+    await run("create_mount", { path: kv, type: "kv-v2" });
+    await run("list_mounts", {});
+    await run("write_secret", { mount: kv, path: "app/db", key: "password", value: "s3cret-guidance" });
+    await run("read_secret", { mount: kv, path: "app/db" });
+    await run("list_secrets", { mount: kv });
+    await run("generate_secret", { mount: kv, path: "app/gen", key: "token" });
+    await run("delete_secret", { mount: kv, path: "app/gen" });
+    await run("enable_pki", { path: pki });
+    await run("create_pki_issuer", { mount: pki, type: "root", common_name: "Guide Root CA", issuer_name: "root" });
+    await run("list_pki_issuers", { mount: pki });
+    await run("read_pki_issuer", { mount: pki });
+    await run("create_pki_role", { mount: pki, role_name: "web", allowed_domains: ["example.com"], allow_subdomains: true });
+    await run("list_pki_roles", { mount: pki });
+    await run("read_pki_role", { mount: pki, role_name: "web" });
+    await run("issue_pki_certificate", { mount: pki, role_name: "web", common_name: "api.example.com", alt_names: "www.example.com, app.example.com" });
+    await run("delete_pki_role", { mount: pki, role_name: "web" });
+    await run("delete_mount", { path: pki });
+    await run("delete_mount", { path: kv });
+  }, 60_000);
+
+  it("has called every registered tool", () => {
+    expect([...seen.keys()].sort()).toEqual([...names].sort());
+  });
+
+  for (const tool of allTools) {
+    it(`${tool.name}: structuredContent carries the text's first line as summary and its suggested calls as next`, () => {
+      const r = seen.get(tool.name)!;
+      const sc = r.structuredContent as Record<string, unknown>;
+      expect(sc.summary).toBe(summaryOf(text(r)));
+      expect(String(sc.summary).length).toBeGreaterThan(0);
+      const expected = suggestedCalls(text(r), (n) => names.has(n));
+      if (expected.length > 0) expect(sc.next).toEqual(expected);
+      else expect(sc).not.toHaveProperty("next");
+      for (const call of (sc.next ?? []) as string[]) expect(names.has(call.slice(0, call.indexOf("(")))).toBe(true);
+      expect(text(r)).toContain(String(sc.summary).replace(/\.\.\.$/, ""));
+    });
+  }
+
+  it("advertises summary (required) and next in every output schema", () => {
+    for (const tool of registry.list()) {
+      expect(tool.outputSchema.required as string[]).toContain("summary");
+      expect((tool.outputSchema.properties as Record<string, any>).summary.type).toBe("string");
+      expect((tool.outputSchema.properties as Record<string, any>).next).toMatchObject({ type: "array", items: { type: "string" } });
+    }
+  });
+
+  it("tells the next step of a write where only structuredContent reaches the model", () => {
+    const sc = seen.get("write_secret")!.structuredContent as Record<string, unknown>;
+    expect(sc.next).toEqual([`read_secret(mount="${kv}", path="app/db")`]);
+  });
+
+  it("accepts alt_names as a comma-separated string although only the list is advertised", () => {
+    const sc = seen.get("issue_pki_certificate")!.structuredContent as Record<string, any>;
+    expect(sc.subject_alt_names).toEqual(expect.arrayContaining(["DNS:www.example.com", "DNS:app.example.com"]));
+  });
+});
