@@ -22,6 +22,16 @@ export interface Caller {
   readonly expiresAt?: number;
   /** oauth: the verified JWT itself, e.g. to exchange at Vault's jwt auth. A function so that no log line or JSON can carry it. */
   readonly credential?: () => string;
+  /**
+   * MCP_VAULT_IDENTITY=request: the request's X-Vault-Token header, the Vault token this caller's tool calls use. A
+   * function for the same reason as `credential`; captured by the HTTP layer (src/mcp/http.ts) only in that mode.
+   */
+  readonly vaultToken?: () => string;
+}
+
+/** `caller` with the Vault token its request carried (frozen, like every Caller). */
+export function withVaultToken(caller: Caller, token: string): Caller {
+  return Object.freeze({ ...caller, vaultToken: () => token });
 }
 
 /** A caller with no credentials: MCP_AUTH=none. */

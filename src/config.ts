@@ -1,6 +1,8 @@
 // Configuration, read once from flags and environment (as Vault's own tools read it) into a frozen, validated object.
 import { readFileSync } from "node:fs";
+import type { AuditTarget } from "./audit.ts";
 import type { Level } from "./log.ts";
+import type { IdentitySettings } from "./vault/identity.ts";
 import { PathError, safePath } from "./vault/paths.ts";
 
 /** How the server gets its Vault token. Secrets (tokens, secret_ids) are held here only when given inline. */
@@ -48,6 +50,10 @@ export interface Config {
     readonly allowedHosts?: readonly string[];
   };
   readonly logLevel: Level;
+  /** MCP_VAULT_IDENTITY: whose Vault token a tool call uses (server, the caller's X-Vault-Token, or the caller's JWT exchanged). */
+  readonly identity: IdentitySettings;
+  /** MCP_AUDIT_LOG: where the audit log goes. */
+  readonly audit: AuditTarget;
   readonly tools: {
     /** MCP_KV1_MERGE: KV v1 merges are refused (default) or serialised in this process ("local": one replica only). */
     readonly kv1Merge: "refuse" | "local";
@@ -138,6 +144,11 @@ const FLAGS: Record<string, string> = {
   "--secret-values": "MCP_SECRET_VALUES",
   "--wrap-ttl": "MCP_WRAP_TTL",
   "--mask-key-file": "MCP_MASK_KEY_FILE",
+  "--vault-identity": "MCP_VAULT_IDENTITY",
+  "--vault-identity-jwt-mount": "MCP_VAULT_JWT_MOUNT",
+  "--vault-identity-jwt-role": "MCP_VAULT_JWT_ROLE",
+  "--vault-identity-jwt-role-claim": "MCP_VAULT_JWT_ROLE_CLAIM",
+  "--audit-log": "MCP_AUDIT_LOG",
   "--log-level": "LOG_LEVEL",
 };
 
@@ -173,7 +184,14 @@ Who may call /mcp (MCP_AUTH; stdio trusts the process that started it):
   oauth            JWT access tokens: MCP_OAUTH_ISSUER, MCP_OAUTH_AUDIENCE (both required); keys from
                    MCP_OAUTH_JWKS_URL or the issuer's discovery document; MCP_OAUTH_READ_SCOPE (vault:read) and
                    MCP_OAUTH_WRITE_SCOPE (vault:write), "none" for no scope; MCP_OAUTH_SUBJECTS (sub allow-list, "x*")
-Off loopback, requests must name a host in MCP_ALLOWED_HOSTS (default: the Service's names, the pod's name and IP).`;
+Off loopback, requests must name a host in MCP_ALLOWED_HOSTS (default: the Service's names, the pod's name and IP).
+
+Whose Vault token a tool call uses (MCP_VAULT_IDENTITY; HTTP only):
+  server (default) the server's own
+  request          the caller's X-Vault-Token header (a call without one is refused; never the server's)
+  jwt              MCP_AUTH=oauth: the caller's JWT exchanged at auth/<MCP_VAULT_JWT_MOUNT>/login (default VAULT_JWT_MOUNT, jwt), as
+                   MCP_VAULT_JWT_ROLE or the role its claim MCP_VAULT_JWT_ROLE_CLAIM names; cached per JWT
+Audit log (MCP_AUDIT_LOG): stderr (default), a file (appended, reopened on SIGHUP), or off.`;
 
 function parseArgs(argv: readonly string[]): { command: Config["command"]; env: Record<string, string> } {
   let command: Config["command"] = "serve";
@@ -273,12 +291,40 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
       allowedHosts: env.MCP_ALLOWED_HOSTS ? list(env.MCP_ALLOWED_HOSTS) : undefined,
     },
     logLevel: logLevel as Level,
+    identity: vaultIdentity(env),
+    audit: auditTarget(env.MCP_AUDIT_LOG),
     tools: { kv1Merge: kv1Merge(env.MCP_KV1_MERGE), secretValues: secretValues(env) },
   };
   if ((config.vault.tls.clientCertFile === undefined) !== (config.vault.tls.clientKeyFile === undefined)) {
     throw new ConfigError("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together; set both or neither");
   }
+  if (config.identity.mode !== "server" && command === "stdio") {
+    throw new ConfigError(`MCP_VAULT_IDENTITY=${config.identity.mode} takes the Vault identity from each HTTP request; stdio has none (use serve, or MCP_VAULT_IDENTITY=server)`);
+  }
+  if (config.identity.mode === "jwt" && config.http.auth.mode !== "oauth") {
+    throw new ConfigError("MCP_VAULT_IDENTITY=jwt exchanges the caller's verified JWT for a Vault token, so it needs MCP_AUTH=oauth");
+  }
   return deepFreeze(config);
+}
+
+const IDENTITIES = ["server", "request", "jwt"];
+
+function vaultIdentity(env: Record<string, string | undefined>): IdentitySettings {
+  const mode = (env.MCP_VAULT_IDENTITY || "server").trim().toLowerCase();
+  if (!IDENTITIES.includes(mode)) throw new ConfigError(`MCP_VAULT_IDENTITY must be one of ${IDENTITIES.join(", ")}, got "${env.MCP_VAULT_IDENTITY}"`);
+  if (mode === "server" || mode === "request") return { mode };
+  const role = env.MCP_VAULT_JWT_ROLE || undefined;
+  const roleClaim = env.MCP_VAULT_JWT_ROLE_CLAIM || undefined;
+  if (role && roleClaim) throw new ConfigError("MCP_VAULT_JWT_ROLE and MCP_VAULT_JWT_ROLE_CLAIM are both set; set one (a fixed role, or the claim that names it)");
+  return { mode: "jwt", mount: authMount("MCP_VAULT_JWT_MOUNT", env.MCP_VAULT_JWT_MOUNT || env.VAULT_JWT_MOUNT, "jwt"), role, roleClaim };
+}
+
+function auditTarget(value: string | undefined): AuditTarget {
+  const v = (value ?? "").trim();
+  if (v === "" || v.toLowerCase() === "stderr") return { to: "stderr" };
+  if (v.toLowerCase() === "off") return { to: "off" };
+  if (!v.startsWith("/")) throw new ConfigError(`MCP_AUDIT_LOG must be "stderr" (the default), "off", or an absolute file path, got "${value}"`);
+  return { to: "file", file: v };
 }
 
 const METHODS = ["token", "kubernetes", "jwt", "approle"];

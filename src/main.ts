@@ -43,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
     const { closed } = await serveStdio(runtime, { maxLineBytes: config.http.maxBodyBytes });
     log.info("serving MCP over stdio", { vault: config.vault.addr });
     await closed;
+    await runtime.audit.flush();
     process.exit(0);
   }
 
@@ -93,6 +94,8 @@ async function main(argv: string[]): Promise<void> {
     version: SERVER_VERSION,
     sessions: config.http.stateful ? "stateful" : "stateless",
     auth: config.http.auth.mode,
+    vault_identity: config.identity.mode,
+    audit_log: config.audit.to,
     metrics: metricsServer ? `http://${metricsAddr.host}:${metricsServer.port}/metrics` : config.http.metrics.serve === "mcp" ? "/metrics" : "off",
   });
 
@@ -104,6 +107,8 @@ async function main(argv: string[]): Promise<void> {
       .then(() => metricsServer?.stop())
       .finally(() => process.exit(0));
   };
+  // logrotate moved the audit log file: write on in a new one at the same path.
+  process.on("SIGHUP", () => runtime.audit.reopen());
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }

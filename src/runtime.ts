@@ -1,4 +1,5 @@
 // The composition root: builds the Vault client, tool registry and MCP handlers from a Config. No side effects on import.
+import { type AuditLog, createAuditLog } from "./audit.ts";
 import { type Config, readMaskKey } from "./config.ts";
 import { hostname, networkInterfaces } from "node:os";
 import { type Authenticator, createAuthenticator, NO_AUTH } from "./http/auth.ts";
@@ -15,6 +16,7 @@ import { explainingTlsFailures, vaultTls } from "./vault/auth-tls.ts";
 import { type TokenSource, VaultClient } from "./vault/client.ts";
 import { createTelemetry, type Telemetry } from "./telemetry.ts";
 import { createReadinessCheck } from "./vault/health.ts";
+import { createIdentities } from "./vault/identity.ts";
 import { MountInfoCache } from "./vault/mount-info.ts";
 import { TokenKeeper } from "./vault/token-keeper.ts";
 import type { LeaseTiming } from "./vault/token-lease.ts";
@@ -34,6 +36,8 @@ export interface Runtime extends McpDeps {
   auth: Authenticator;
   /** Host and Origin checks for the HTTP listener. */
   guard: GuardPolicy;
+  /** MCP_AUDIT_LOG (reopened on SIGHUP, flushed by close()). */
+  audit: AuditLog;
 }
 
 export interface RuntimeOverrides {
@@ -43,6 +47,8 @@ export interface RuntimeOverrides {
   leaseTiming?: Partial<LeaseTiming>;
   /** For tests of key rotation: how soon an unknown JWT kid may fetch the issuer's keys again (jose's default 30 s). */
   jwksCooldownMs?: number;
+  /** For tests of the audit log on stderr: where its lines go instead. */
+  auditWrite?: (line: string) => void;
 }
 
 /** This machine's own addresses (a pod's IP), which MCP_ALLOWED_HOSTS accepts by default. */
@@ -84,7 +90,10 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     allowedOrigins: config.http.allowedOrigins,
     allowedHosts: allowedHostsFrom(config.http.allowedHosts, () => defaultAllowedHosts(config.http.host, hostname(), ownAddresses())),
   };
-  const deps = { registry, context, scopes };
+  // Per-caller Vault identities share the server's address, TLS and connections, never its token.
+  const identities = createIdentities(config.identity, { vault, log, timing: overrides.leaseTiming });
+  const audit = createAuditLog(config.audit, log, overrides.auditWrite);
+  const deps = { registry, context, scopes, identities, audit };
   const sessions = config.http.stateful
     ? new McpSessions(deps, { idleMs: config.http.sessionIdleMs, maxSessions: config.http.maxSessions, log })
     : undefined;
@@ -94,10 +103,19 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     ...deps,
     vault,
     telemetry,
-    handleMcp: createMcpHttpHandler(deps, { maxBodyBytes: config.http.maxBodyBytes, sessions, scopeChallenge: auth.scopeChallenge }),
+    handleMcp: createMcpHttpHandler(deps, {
+      maxBodyBytes: config.http.maxBodyBytes,
+      sessions,
+      scopeChallenge: auth.scopeChallenge,
+      captureVaultToken: config.identity.mode === "request",
+    }),
     readiness,
     sessions,
-    close: async () => sessions?.closeAll(),
+    close: async () => {
+      await sessions?.closeAll();
+      identities?.close();
+      await audit.flush();
+    },
     auth,
     guard,
   };

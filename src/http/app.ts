@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { Caller } from "../caller.ts";
 import { CONTENT_TYPE as METRICS_CONTENT_TYPE } from "../metrics.ts";
-import { jsonRpcError } from "../mcp/http.ts";
+import { jsonRpcError, queryTokenRefusal } from "../mcp/http.ts";
 import { publicReadiness, type Readiness } from "../vault/health.ts";
 import { type Authenticator, NO_AUTH } from "./auth.ts";
 import { checkRequest, type GuardPolicy, isLoopbackPeer } from "./guards.ts";
@@ -53,6 +53,9 @@ export function createApp(deps: AppDeps) {
 
   /** The caller of an /mcp request, or the answer refusing it. */
   const mcp = async (request: Request, address: string | undefined): Promise<Response> => {
+    // Before authenticating: a token in the URL is refused as such, not as a missing Authorization header.
+    const leaked = queryTokenRefusal(request.url);
+    if (leaked) return leaked;
     const who = auth.authenticate(request, address);
     const caller = who instanceof Promise ? await who : who;
     if (caller instanceof Response) return caller;

@@ -53,7 +53,7 @@ export function createFastPath(deps: McpDeps): FastPath {
 
   async function toolCall(id: Id, params: Record<string, unknown>, caller: Caller | undefined): Promise<Response> {
     try {
-      return answer(JSON.stringify(await callTool(deps, params, caller)), id);
+      return answer(JSON.stringify(await callTool(deps, params, caller, id)), id);
     } catch (err) {
       // What the SDK's Protocol makes of a throw from a request handler.
       const e = err as { code?: unknown; message?: string; data?: unknown };

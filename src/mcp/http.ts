@@ -2,7 +2,7 @@
 // stateless transport). With sessions (MCP_STATEFUL), an initialize opens a session that later requests name.
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
-import type { Caller } from "../caller.ts";
+import { anonymousCaller, type Caller, withVaultToken } from "../caller.ts";
 import { createFastPath } from "./fast-path.ts";
 import { idOf, invalidMessage, isPlainObject, PARSE_ERROR_MESSAGE } from "./jsonrpc.ts";
 import { authInfoFor, createMcpServer, type InsufficientScope, type McpDeps, scopeRefusal } from "./server.ts";
@@ -17,6 +17,31 @@ export interface McpHttpOptions {
   fastPath?: boolean;
   /** With a scope policy (deps.scopes): the WWW-Authenticate value of a 403 for a tool the caller's token lacks the scope for. */
   scopeChallenge?: (req: Request, scope: string) => string;
+  /** MCP_VAULT_IDENTITY=request: the X-Vault-Token header is carried into the Caller as the call's Vault token. */
+  captureVaultToken?: boolean;
+}
+
+// Parameter names that carry a credential; a value shaped like a Vault token or a JWT counts too, whatever its name.
+const TOKEN_PARAM = /(^|[-_.])(token|jwt|access[-_]?token|vault[-_]?token|secret[-_]?id)$/i;
+const TOKEN_VALUE = /^(hv[sbr]\.|[sbr]\.[A-Za-z0-9]{20,}$|eyJ[\w-]+\.eyJ[\w-]+\.)/;
+
+/**
+ * 400 for a request whose URL carries a token in its query string, which proxies, access logs and browser history
+ * keep: a token is taken only from a header. The parameter is named, its value never repeated.
+ */
+export function queryTokenRefusal(url: string): Response | undefined {
+  const q = url.indexOf("?");
+  if (q < 0) return undefined;
+  for (const [name, value] of new URLSearchParams(url.slice(q + 1))) {
+    if (!TOKEN_PARAM.test(name) && !TOKEN_VALUE.test(value)) continue;
+    return jsonRpcError(
+      400,
+      -32000,
+      `Bad Request: the URL's query string carries a token (parameter ${JSON.stringify(name.slice(0, 64))}); this server never takes a token from a URL, where proxies and logs keep it. ` +
+        "Send it in a header (Authorization: Bearer <token>, or X-Vault-Token with MCP_VAULT_IDENTITY=request), and treat the one sent as leaked: revoke or rotate it.",
+    );
+  }
+  return undefined;
 }
 
 /** The first tools/call in a message (or batch) that `caller` may not make, as scopeRefusal (server.ts) decides. */
@@ -162,6 +187,12 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
    * is who the HTTP layer authenticated; it reaches callTool on every path.
    */
   return async function handleMcp(req: Request, client?: string, caller?: Caller): Promise<Response> {
+    const leaked = queryTokenRefusal(req.url);
+    if (leaked) return leaked;
+    if (options.captureVaultToken) {
+      const token = req.headers.get("x-vault-token")?.trim();
+      if (token) caller = withVaultToken(caller ?? anonymousCaller(client), token);
+    }
     if (req.method === "POST") return handlePost(req, client, caller);
     if (!sessions) return methodNotAllowed();
     if (req.method !== "GET" && req.method !== "DELETE") {

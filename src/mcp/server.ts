@@ -4,8 +4,10 @@ import { safeParse } from "@modelcontextprotocol/sdk/server/zod-compat.js";
 import { CallToolResultSchema, ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
+import { type AuditLog, callTarget } from "../audit.ts";
 import type { Caller } from "../caller.ts";
-import { type CallResult, type ListedTool, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
+import { type CallOutcome, type CallResult, type ListedTool, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
+import { IdentityRefused, type VaultIdentities } from "../vault/identity.ts";
 import { isPlainObject, RpcError } from "./jsonrpc.ts";
 
 export const SERVER_NAME = "vault-mcp-server";
@@ -25,6 +27,25 @@ export interface McpDeps {
   context: ToolContext;
   /** MCP_AUTH=oauth on HTTP: the scopes tools need. Absent: no scope is checked (none, bearer, stdio). */
   scopes?: ScopePolicy;
+  /** MCP_VAULT_IDENTITY=request|jwt: each caller's own Vault identity. Absent (server): the context's client and mount cache. */
+  identities?: VaultIdentities;
+  /** MCP_AUDIT_LOG: told of every tools/call. Absent or off: nothing is recorded. */
+  audit?: AuditLog;
+}
+
+/**
+ * A tools/call refused before it ran, by the rule named `rule` (the audit log records it): "identity" for a call with no
+ * Vault identity; a policy layer throws its own subclass, or any error with a string `rule`.
+ */
+export class CallRefused extends RpcError {
+  constructor(
+    readonly rule: string,
+    message: string,
+    code = -32000,
+  ) {
+    super(code, message);
+    this.name = "CallRefused";
+  }
 }
 
 /** Which scope a tool needs: `read` for a read-only tool (readOnlyHint; `write` also does), `write` for the rest. Undefined: none needed. */
@@ -101,7 +122,7 @@ export function createMcpServer(deps: McpDeps): Server {
   // tools/call is not registered with the SDK, whose own handler parses params with zod first (a refusal is a multi-line
   // dump as -32603): the fallback hands it to callTool, the same function the fast path uses.
   server.fallbackRequestHandler = async (request, extra) => {
-    if (request.method === "tools/call") return (await callTool(deps, request.params, callerOf(extra))) as never;
+    if (request.method === "tools/call") return (await callTool(deps, request.params, callerOf(extra), extra?.requestId)) as never;
     // The SDK's own words and code for a method nobody handles.
     throw new RpcError(ErrorCode.MethodNotFound, "Method not found");
   };
@@ -111,11 +132,77 @@ export function createMcpServer(deps: McpDeps): Server {
 
 /**
  * Answers a tools/call whatever carried it (the SDK Server above or the fast path), so the answer cannot depend on the
- * path. Malformed params and an unknown tool throw RpcError (-32602); a missing scope throws InsufficientScope; anything
- * wrong with the arguments themselves is the registry's isError result, which tells the model how to recover.
+ * path. Malformed params and an unknown tool throw RpcError (-32602); a missing scope throws InsufficientScope; a call
+ * with no Vault identity (MCP_VAULT_IDENTITY=request|jwt) throws CallRefused; anything wrong with the arguments
+ * themselves is the registry's isError result, which tells the model how to recover.
  * `caller` is who the HTTP layer says is calling; undefined only off HTTP (stdio: the process that started us).
+ * `requestId` is the JSON-RPC id, for the audit log.
  */
-export async function callTool(deps: McpDeps, params: unknown, caller?: Caller): Promise<CallResult> {
+export async function callTool(deps: McpDeps, params: unknown, caller?: Caller, requestId?: unknown): Promise<CallResult> {
+  const audit = deps.audit;
+  if (!audit?.enabled) return runTool(deps, params, caller, undefined);
+  const started = performance.now();
+  const seen: CallSeen = { requestIds: [] };
+  let outcome: string = "internal";
+  let rule: string | undefined;
+  try {
+    const result = await runTool(deps, params, caller, seen);
+    outcome = seen.outcome ?? (result.isError ? "tool_error" : "ok");
+    return result;
+  } catch (err) {
+    ({ outcome, rule } = refusalOf(err));
+    throw err;
+  } finally {
+    const p = isPlainObject(params) ? params : {};
+    const name = typeof p.name === "string" ? p.name : undefined;
+    const target = callTarget(p.arguments, name === undefined ? undefined : inputSchemaOf(deps.registry, name));
+    audit.record({
+      method: "tools/call",
+      id: requestId,
+      caller,
+      identity: deps.identities?.mode ?? "server",
+      target: name,
+      mount: target.mount,
+      path: target.path,
+      args: target.args,
+      outcome,
+      rule,
+      durationMs: performance.now() - started,
+      vaultRequestIds: seen.requestIds,
+    });
+  }
+}
+
+/** What the audit log learns while a call runs: how the registry classed it, and Vault's request ids. */
+interface CallSeen {
+  outcome?: CallOutcome;
+  requestIds: string[];
+}
+
+/** How a call that threw is audited: refused by a rule, rate-limited, malformed, or an internal failure. */
+function refusalOf(err: unknown): { outcome: string; rule?: string } {
+  if (err instanceof InsufficientScope) return { outcome: "refused", rule: `scope:${err.scope}` };
+  const e = err as { rule?: unknown; rateLimited?: unknown; name?: unknown; code?: unknown } | null;
+  if (e && (e.rateLimited === true || e.name === "RateLimited")) return { outcome: "rate_limited", rule: typeof e.rule === "string" ? e.rule : undefined };
+  if (e && typeof e.rule === "string") return { outcome: "refused", rule: e.rule };
+  if (err instanceof RpcError && err.code === ErrorCode.InvalidParams) return { outcome: "invalid" };
+  return { outcome: "internal" };
+}
+
+const schemasByList = new WeakMap<readonly ListedTool[], Map<string, ListedTool["inputSchema"]>>();
+
+/** A tool's input schema as tools/list shows it (for its defaults), indexed once per registry list. */
+function inputSchemaOf(registry: ToolRegistry, name: string): { properties?: Record<string, { default?: unknown }> } | undefined {
+  const listed = registry.list();
+  let byName = schemasByList.get(listed);
+  if (!byName) {
+    byName = new Map(listed.map((t) => [t.name, t.inputSchema]));
+    schemasByList.set(listed, byName);
+  }
+  return byName.get(name) as { properties?: Record<string, { default?: unknown }> } | undefined;
+}
+
+async function runTool(deps: McpDeps, params: unknown, caller: Caller | undefined, seen: CallSeen | undefined): Promise<CallResult> {
   const { registry, context } = deps;
   if (!isPlainObject(params)) {
     throw new RpcError(ErrorCode.InvalidParams, 'Invalid params for tools/call: params must be an object {"name": <tool name>, "arguments": {...}}.');
@@ -129,9 +216,21 @@ export async function callTool(deps: McpDeps, params: unknown, caller?: Caller):
     const refusal = scopeRefusal(deps, name, caller);
     if (refusal) throw refusal;
   }
+  let ctx: ToolContext = caller ? { ...context, caller } : context;
+  // The caller's own Vault identity: its client and its mount cache, never the server's token in its place.
+  if (deps.identities && registry.has(name)) {
+    try {
+      const identity = await deps.identities.resolve(caller);
+      ctx = { ...ctx, vault: identity.vault, mounts: identity.mounts };
+    } catch (err) {
+      if (err instanceof IdentityRefused) throw new CallRefused("identity", err.message);
+      throw err;
+    }
+  }
+  if (seen) ctx = { ...ctx, vault: ctx.vault.withRequestIds(seen.requestIds) };
   let result: CallResult;
   try {
-    result = await registry.call(name, params.arguments, caller ? { ...context, caller } : context);
+    result = await registry.call(name, params.arguments, ctx, seen);
   } catch (err) {
     if (err instanceof UnknownTool) throw new RpcError(ErrorCode.InvalidParams, err.message);
     throw err;

@@ -171,18 +171,27 @@ export class ToolRegistry {
   /** Told when each call starts and how it ended: for metrics. */
   observer: CallObserver | undefined;
 
-  /** Runs a tool. Throws UnknownTool (a protocol error); every other failure is an isError result. */
-  async call(name: string, rawArgs: unknown, ctx: ToolContext): Promise<CallResult> {
+  /**
+   * Runs a tool. Throws UnknownTool (a protocol error); every other failure is an isError result. `seen`, when given,
+   * is told how the call ended (for the audit log).
+   */
+  async call(name: string, rawArgs: unknown, ctx: ToolContext, seen?: { outcome?: CallOutcome }): Promise<CallResult> {
     const entry = this.tools.get(name);
     if (!entry) throw new UnknownTool(name, this.names());
     const observer = this.observer;
-    if (!observer) return this.run(entry, rawArgs, ctx).then((r) => r.result);
+    if (!observer) {
+      return this.run(entry, rawArgs, ctx).then((r) => {
+        if (seen) seen.outcome = r.outcome;
+        return r.result;
+      });
+    }
     const started = performance.now();
     observer.started(name);
     let outcome: CallOutcome = "internal";
     try {
       const { result, outcome: o } = await this.run(entry, rawArgs, ctx);
       outcome = o;
+      if (seen) seen.outcome = o;
       return result;
     } finally {
       observer.finished(name, outcome, (performance.now() - started) / 1000);

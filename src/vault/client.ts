@@ -48,6 +48,8 @@ export interface VaultResponse<T = Record<string, unknown>> {
   errors?: string[];
   warnings?: string[];
   auth?: { client_token: string; lease_duration: number; renewable: boolean; policies?: string[] } | null;
+  /** Vault's id for this request, as its own audit log records it. */
+  request_id?: string;
 }
 
 export interface RequestOptions {
@@ -130,6 +132,8 @@ export class VaultClient {
   private readonly fetcher: typeof fetch;
   private readonly observe: VaultObserver | undefined;
   private journal: Journal | undefined;
+  /** Where a view made by withRequestIds collects Vault's request_id of every answer (the audit log joins on them). */
+  private requestIds: string[] | undefined;
 
   constructor(options: VaultClientOptions) {
     this.addr = options.addr.replace(/\/+$/, "");
@@ -146,6 +150,20 @@ export class VaultClient {
   recording(journal: Journal): VaultClient {
     const view = Object.create(this) as VaultClient;
     view.journal = journal;
+    return view;
+  }
+
+  /** The same client (address, TLS, connections) sending `tokens`' token instead: one caller's own Vault identity. */
+  withTokens(tokens: TokenSource): VaultClient {
+    const view = Object.create(this) as VaultClient;
+    (view as unknown as { tokens: TokenSource }).tokens = tokens;
+    return view;
+  }
+
+  /** The same client that appends Vault's request_id of each answer to `ids`; views made from it (recording) share the list. */
+  withRequestIds(ids: string[]): VaultClient {
+    const view = Object.create(this) as VaultClient;
+    view.requestIds = ids;
     return view;
   }
 
@@ -194,6 +212,7 @@ export class VaultClient {
       answer = await send(true);
     }
     const { status, parsed } = answer;
+    if (this.requestIds && typeof parsed?.request_id === "string") this.requestIds.push(parsed.request_id);
     if (status === 404 && options.allowNotFound) return null;
     if (status >= 400) {
       if (status === 403 && token && this.tokens.invalidate && isBadToken(parsed)) {

@@ -40,6 +40,8 @@ export class MountInfoCache {
   constructor(
     private readonly vault: VaultClient,
     private readonly ttlMs = TTL_MS,
+    /** Told of every forget(): one identity's caches tell the others' (src/vault/identity.ts) that a mount changed. */
+    private readonly onForget?: (mount: string) => void,
   ) {}
 
   async get(mount: SafePath): Promise<MountInfo> {
@@ -59,6 +61,12 @@ export class MountInfoCache {
 
   /** Forget a mount after it was created, removed or retuned. */
   forget(mount: string): void {
+    this.forgetHere(mount);
+    this.onForget?.(mount);
+  }
+
+  /** forget() without telling anyone else. */
+  forgetHere(mount: string): void {
     this.cache.delete(mount.replace(/\/+$/, ""));
   }
 
