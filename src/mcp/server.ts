@@ -1,7 +1,16 @@
 // The MCP protocol layer: a low-level SDK Server whose tools/list and tools/call are answered by the tool registry.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { safeParse } from "@modelcontextprotocol/sdk/server/zod-compat.js";
-import { CallToolResultSchema, ErrorCode, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolResultSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { type AuditLog, callTarget } from "../audit.ts";
@@ -9,6 +18,8 @@ import type { Caller } from "../caller.ts";
 import { type CallOutcome, type CallResult, type ListedTool, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
 import { IdentityRefused, type VaultIdentities } from "../vault/identity.ts";
 import { isPlainObject, RpcError } from "./jsonrpc.ts";
+import { getPrompt, listPrompts } from "./prompts.ts";
+import { readResource, RESOURCE_TEMPLATES, RESOURCES } from "./resources.ts";
 
 export const SERVER_NAME = "vault-mcp-server";
 export const SERVER_VERSION = "0.1.0";
@@ -116,9 +127,15 @@ export function authInfoFor(caller: Caller): AuthInfo {
 export function createMcpServer(deps: McpDeps): Server {
   const server = new Server(
     { name: SERVER_NAME, title: "Vault MCP Server", version: SERVER_VERSION },
-    { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: noSchemaValidation },
+    { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: noSchemaValidation },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: deps.registry.list() }));
+  // Resources and prompts read Vault only through callTool, so a read has the guardrails of a tool call.
+  server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: RESOURCES }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: RESOURCE_TEMPLATES }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => readResource(deps, request.params.uri, callerOf(extra)));
+  server.setRequestHandler(ListPromptsRequestSchema, async () => listPrompts());
+  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => getPrompt(deps, request.params, callerOf(extra)));
   // tools/call is not registered with the SDK, whose own handler parses params with zod first (a refusal is a multi-line
   // dump as -32603): the fallback hands it to callTool, the same function the fast path uses.
   server.fallbackRequestHandler = async (request, extra) => {
