@@ -119,6 +119,25 @@ for (const variant of VARIANTS) for (const mode of MODES) {
       expect(stored.json.data.data).toEqual({ password: value });
     });
 
+    it("hands the model guidance in structuredContent: the summary and the read_secret call the text suggests", () => {
+      expect(report.writeStructured.summary).toStartWith(`Secret stored successfully at secret/${path}`);
+      expect(report.writeStructured.next).toEqual([`read_secret(mount="secret", path="${path}")`]);
+    });
+
+    it("lists and reads resources: the mounts, and a secret's metadata without its value", () => {
+      expect(report.resources).toEqual(["vault://mounts"]);
+      expect(report.templates).toEqual(expect.arrayContaining(["vault://kv/{mount}/{+path}", "vault://policies/{name}", "vault://pki/{mount}/ca", "vault://pki/{mount}/issuers/{issuer}"]));
+      expect(JSON.parse(report.mountsResource).mounts.map((m: { path: string }) => m.path)).toContain("secret");
+      expect(report.secretResource.mimeType).toBe("application/json");
+      expect(JSON.parse(report.secretResource.text)).toMatchObject({ mount: "secret", path, exists: true, current_version: 1 });
+      expect(report.secretResource.text).not.toContain(value);
+    });
+
+    it("lists prompts and gets least_privilege_policy's HCL", () => {
+      expect(report.prompts).toEqual(expect.arrayContaining(["store_secret", "retrieve_secret", "issue_certificate", "create_app_mount", "least_privilege_policy", "diagnose_access"]));
+      expect(report.policyPrompt).toContain(`path "secret/data/${path}" {\n  capabilities = ["read"]\n}`);
+    });
+
     if (variant.probesDiscover) {
       it("probes server/discover first, is told to fall back at once, then initializes", () => {
         const [probe, init] = proxy.seen.filter((e) => e.method === "POST");
