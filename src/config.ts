@@ -4,6 +4,8 @@ import type { AuditTarget } from "./audit.ts";
 import type { Level } from "./log.ts";
 import type { IdentitySettings } from "./vault/identity.ts";
 import { PathError, safePath } from "./vault/paths.ts";
+import { compileGlobs } from "./policy/globs.ts";
+import { parseRateLimit } from "./policy/limits.ts";
 
 /** How the server gets its Vault token. Secrets (tokens, secret_ids) are held here only when given inline. */
 export type VaultAuth =
@@ -49,6 +51,8 @@ export interface Config {
     /** MCP_ALLOWED_HOSTS off loopback: Host names accepted ("*": any); undefined: the defaults (src/http/guards.ts). */
     readonly allowedHosts?: readonly string[];
   };
+  /** What callers may touch and how much they may ask (README "What a caller may touch"). */
+  readonly policy: PolicySettings;
   readonly logLevel: Level;
   /** MCP_VAULT_IDENTITY: whose Vault token a tool call uses (server, the caller's X-Vault-Token, or the caller's JWT exchanged). */
   readonly identity: IdentitySettings;
@@ -67,6 +71,26 @@ export interface Config {
       readonly maskKeyFile?: string;
     };
   };
+}
+
+/** MCP_READ_ONLY, MCP_TOOLS_*, MCP_*_PATHS, MCP_POLICY_FILE and the limits; rules are checked (compiled) here, used in src/policy/. */
+export interface PolicySettings {
+  /** MCP_READ_ONLY: for the whole server; a policy file can add it for a caller, never lift it. */
+  readonly readOnly: boolean;
+  /** Undefined: every tool. */
+  readonly toolsAllow?: readonly string[];
+  readonly toolsDeny: readonly string[];
+  /** Undefined: every path. */
+  readonly pathsAllow?: readonly string[];
+  readonly pathsDeny: readonly string[];
+  /** MCP_POLICY_FILE: rules per caller (YAML), over the ones above. */
+  readonly file?: string;
+  /** MCP_RATE_LIMIT per caller, as written ("20/s,burst=40"). */
+  readonly rateLimit?: string;
+  /** MCP_MAX_CONCURRENT_CALLS: calls running at once, all callers together. */
+  readonly maxConcurrent?: number;
+  /** MCP_MAX_CONCURRENT_CALLS_PER_CALLER. */
+  readonly maxConcurrentPerCaller?: number;
 }
 
 /** How callers of /mcp prove who they are. Secrets are never here: only the files that hold them. */
@@ -141,6 +165,15 @@ const FLAGS: Record<string, string> = {
   "--oauth-ca-file": "MCP_OAUTH_CA_FILE",
   "--oauth-jwks-token-file": "MCP_OAUTH_JWKS_TOKEN_FILE",
   "--allowed-hosts": "MCP_ALLOWED_HOSTS",
+  "--read-only": "MCP_READ_ONLY",
+  "--tools-allow": "MCP_TOOLS_ALLOW",
+  "--tools-deny": "MCP_TOOLS_DENY",
+  "--allowed-paths": "MCP_ALLOWED_PATHS",
+  "--denied-paths": "MCP_DENIED_PATHS",
+  "--policy-file": "MCP_POLICY_FILE",
+  "--rate-limit": "MCP_RATE_LIMIT",
+  "--max-concurrent-calls": "MCP_MAX_CONCURRENT_CALLS",
+  "--max-concurrent-calls-per-caller": "MCP_MAX_CONCURRENT_CALLS_PER_CALLER",
   "--secret-values": "MCP_SECRET_VALUES",
   "--wrap-ttl": "MCP_WRAP_TTL",
   "--mask-key-file": "MCP_MASK_KEY_FILE",
@@ -153,7 +186,7 @@ const FLAGS: Record<string, string> = {
 };
 
 /** Flags that mean "true" when given alone. */
-const BOOLEAN_FLAGS = new Set(["--vault-skip-verify", "--stateful"]);
+const BOOLEAN_FLAGS = new Set(["--vault-skip-verify", "--stateful", "--read-only"]);
 
 export const USAGE = `Usage: vault-mcp-server [serve|stdio] [flags]
        vault-mcp-server doctor [--json] [flags]
@@ -290,6 +323,7 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
       auth: mcpAuth(env),
       allowedHosts: env.MCP_ALLOWED_HOSTS ? list(env.MCP_ALLOWED_HOSTS) : undefined,
     },
+    policy: policySettings(env),
     logLevel: logLevel as Level,
     identity: vaultIdentity(env),
     audit: auditTarget(env.MCP_AUDIT_LOG),
@@ -325,6 +359,39 @@ function auditTarget(value: string | undefined): AuditTarget {
   if (v.toLowerCase() === "off") return { to: "off" };
   if (!v.startsWith("/")) throw new ConfigError(`MCP_AUDIT_LOG must be "stderr" (the default), "off", or an absolute file path, got "${value}"`);
   return { to: "file", file: v };
+}
+
+/** The policy settings, each rule compiled once here so that a bad glob or limit stops the start with the setting named. */
+function policySettings(env: Record<string, string | undefined>): PolicySettings {
+  const globs = (name: string, paths: boolean): string[] | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === "") return undefined;
+    const items = list(raw);
+    try {
+      compileGlobs(items, name, paths);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+    return items;
+  };
+  let rateLimit: string | undefined;
+  try {
+    rateLimit = parseRateLimit(env.MCP_RATE_LIMIT ?? "", "MCP_RATE_LIMIT") ? env.MCP_RATE_LIMIT!.trim() : undefined;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const cap = (name: string) => (env[name] ? int(name, env[name], 0, 1, 1_000_000) : undefined);
+  return {
+    readOnly: bool("MCP_READ_ONLY", env.MCP_READ_ONLY),
+    toolsAllow: globs("MCP_TOOLS_ALLOW", false),
+    toolsDeny: globs("MCP_TOOLS_DENY", false) ?? [],
+    pathsAllow: globs("MCP_ALLOWED_PATHS", true),
+    pathsDeny: globs("MCP_DENIED_PATHS", true) ?? [],
+    file: env.MCP_POLICY_FILE || undefined,
+    rateLimit,
+    maxConcurrent: cap("MCP_MAX_CONCURRENT_CALLS"),
+    maxConcurrentPerCaller: cap("MCP_MAX_CONCURRENT_CALLS_PER_CALLER"),
+  };
 }
 
 const METHODS = ["token", "kubernetes", "jwt", "approle"];

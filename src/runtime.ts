@@ -15,6 +15,7 @@ import { tokenSourceFor } from "./vault/auth.ts";
 import { explainingTlsFailures, vaultTls } from "./vault/auth-tls.ts";
 import { type TokenSource, VaultClient } from "./vault/client.ts";
 import { createTelemetry, type Telemetry } from "./telemetry.ts";
+import { buildPolicy, type Limits, type Policy } from "./policy/index.ts";
 import { createReadinessCheck } from "./vault/health.ts";
 import { createIdentities } from "./vault/identity.ts";
 import { MountInfoCache } from "./vault/mount-info.ts";
@@ -36,6 +37,10 @@ export interface Runtime extends McpDeps {
   auth: Authenticator;
   /** Host and Origin checks for the HTTP listener. */
   guard: GuardPolicy;
+  /** What each caller may touch (also consulted by the registry); resources and prompts ask policy.check too. */
+  policy: Policy;
+  /** Rate and concurrency limits per caller, applied by the HTTP handler (429). */
+  limits: Limits;
   /** MCP_AUDIT_LOG (reopened on SIGHUP, flushed by close()). */
   audit: AuditLog;
 }
@@ -77,6 +82,10 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
   if (tokens instanceof TokenKeeper) tokens.onEvent = telemetry.token;
   const registry = new ToolRegistry(allTools);
   registry.observer = telemetry.calls;
+  // A policy file that does not parse throws here: the server does not start on rules it cannot read.
+  const { policy, limits } = buildPolicy(config.policy, log);
+  // No rule configured: the registry skips the policy altogether, so a call costs what it did before.
+  if (policy.active) registry.policy = policy;
   const values = config.tools.secretValues;
   const secretValues = secretValuesSettings(values.mode, values.wrapTtlSeconds, values.mode === "reveal" ? undefined : readMaskKey(values));
   const context = { vault, mounts: new MountInfoCache(vault), log, settings: { kv1Merge: config.tools.kv1Merge, secretValues } };
@@ -105,6 +114,7 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     telemetry,
     handleMcp: createMcpHttpHandler(deps, {
       maxBodyBytes: config.http.maxBodyBytes,
+      limits,
       sessions,
       scopeChallenge: auth.scopeChallenge,
       captureVaultToken: config.identity.mode === "request",
@@ -118,5 +128,7 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     },
     auth,
     guard,
+    policy,
+    limits,
   };
 }

@@ -39,16 +39,14 @@ export function createFastPath(deps: McpDeps): FastPath {
   // Its handler is internal to the SDK (pinned); without it, initialize goes through the SDK like anything else.
   const template: Server = createMcpServer(deps);
   const initialize = (template as unknown as { _oninitialize?: (request: unknown) => Promise<unknown> })._oninitialize?.bind(template);
-  let listed: ListedTool[] | undefined;
-  let listJson = "";
+  // Keyed by the list itself: one entry without a policy, one per rule set with one (registry.list returns the same array for the same rules).
+  const listJson = new WeakMap<ListedTool[], string>();
 
-  const toolsList = () => {
-    const tools = registry.list();
-    if (tools !== listed) {
-      listed = tools;
-      listJson = JSON.stringify({ tools });
-    }
-    return listJson;
+  const toolsList = (caller: Caller | undefined) => {
+    const tools = registry.list(caller);
+    let json = listJson.get(tools);
+    if (json === undefined) listJson.set(tools, (json = JSON.stringify({ tools })));
+    return json;
   };
 
   async function toolCall(id: Id, params: Record<string, unknown>, caller: Caller | undefined): Promise<Response> {
@@ -85,7 +83,7 @@ export function createFastPath(deps: McpDeps): FastPath {
         return toolCall(id, params, caller);
       }
       case "tools/list":
-        return isEmpty(params) ? Promise.resolve(answer(toolsList(), id)) : undefined;
+        return isEmpty(params) ? Promise.resolve(answer(toolsList(caller), id)) : undefined;
       case "ping":
         return isEmpty(params) ? Promise.resolve(answer("{}", id)) : undefined;
       default:

@@ -7,6 +7,7 @@ import { createFastPath } from "./fast-path.ts";
 import { idOf, invalidMessage, isPlainObject, PARSE_ERROR_MESSAGE } from "./jsonrpc.ts";
 import { authInfoFor, createMcpServer, type InsufficientScope, type McpDeps, scopeRefusal } from "./server.ts";
 import type { McpSessions } from "./sessions.ts";
+import type { Limits } from "../policy/limits.ts";
 
 export interface McpHttpOptions {
   /** Largest request body accepted, in bytes. */
@@ -17,6 +18,8 @@ export interface McpHttpOptions {
   fastPath?: boolean;
   /** With a scope policy (deps.scopes): the WWW-Authenticate value of a 403 for a tool the caller's token lacks the scope for. */
   scopeChallenge?: (req: Request, scope: string) => string;
+  /** MCP_RATE_LIMIT and the concurrency caps: a request over them is answered 429 with Retry-After, never held. */
+  limits?: Limits;
   /** MCP_VAULT_IDENTITY=request: the X-Vault-Token header is carried into the Caller as the call's Vault token. */
   captureVaultToken?: boolean;
 }
@@ -52,6 +55,28 @@ function refusedCall(deps: McpDeps, message: unknown, caller: Caller | undefined
     if (refusal) return { refusal, id: m.id ?? null };
   }
   return undefined;
+}
+
+/** The methods that do work in Vault for a caller, and so spend from its limits. */
+const LIMITED_METHODS = new Set(["tools/call", "resources/read", "prompts/get"]);
+
+/** How many limited requests a message (or a batch: each counts) holds. */
+function limitedCount(message: unknown): number {
+  if (!Array.isArray(message)) return isPlainObject(message) && LIMITED_METHODS.has(message.method as string) && message.id !== undefined ? 1 : 0;
+  let n = 0;
+  for (const m of message) if (isPlainObject(m) && LIMITED_METHODS.has(m.method as string) && m.id !== undefined) n++;
+  return n;
+}
+
+/** `release` once the response is complete: now for JSON, when the stream ends (or the client leaves) for an event stream. */
+function releasedWhenDone(response: Response, release: () => void): Response {
+  if (!response.body || !response.headers.get("content-type")?.includes("text/event-stream")) {
+    release();
+    return response;
+  }
+  const done = new TransformStream<Uint8Array, Uint8Array>({ flush: release });
+  response.body.pipeTo(done.writable).catch(release);
+  return new Response(done.readable, { status: response.status, headers: response.headers });
 }
 
 /** A JSON-RPC error as an HTTP response (id null: the request could not be read far enough to know it). */
@@ -144,6 +169,25 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
         return jsonRpcError(403, refused.refusal.code, refused.refusal.message, challenge ? { "www-authenticate": challenge } : {}, refused.id);
       }
     }
+    // Limits are taken here, for every path below (fast path, SDK, sessions); a refusal is 429 at once, never a wait.
+    const limits = options.limits;
+    const count = limits?.limiting ? limitedCount(parsed) : 0;
+    if (count === 0) return dispatch(req, parsed, mode, client, caller);
+    const permit = limits!.admit(caller, count);
+    if (!permit.ok) {
+      return jsonRpcError(429, -32000, permit.message, { "retry-after": String(permit.retryAfter) }, Array.isArray(parsed) ? null : idOf(parsed));
+    }
+    let response: Response;
+    try {
+      response = await dispatch(req, parsed, mode, client, caller);
+    } catch (err) {
+      permit.release();
+      throw err;
+    }
+    return releasedWhenDone(response, permit.release);
+  }
+
+  async function dispatch(req: Request, parsed: unknown, mode: Mode, client: string | undefined, caller: Caller | undefined): Promise<Response> {
     // Session traffic (a session id, or an initialize that opens one) stays on the SDK below; so does all else fast-path.ts declines.
     const forSession = sessions && (req.headers.get("mcp-session-id") || (parsed as { method?: unknown } | null)?.method === "initialize");
     const quick = mode === "json" && !forSession ? fast?.(parsed, req.headers.get("mcp-protocol-version"), caller) : undefined;

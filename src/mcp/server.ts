@@ -129,7 +129,7 @@ export function createMcpServer(deps: McpDeps): Server {
     { name: SERVER_NAME, title: "Vault MCP Server", version: SERVER_VERSION },
     { capabilities: { tools: { listChanged: false }, resources: { listChanged: false }, prompts: { listChanged: false } }, instructions: INSTRUCTIONS, jsonSchemaValidator: noSchemaValidation },
   );
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: deps.registry.list() }));
+  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => ({ tools: deps.registry.list(callerOf(extra)) }));
   // Resources and prompts read Vault only through callTool, so a read has the guardrails of a tool call.
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({ resources: RESOURCES }));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: RESOURCE_TEMPLATES }));

@@ -9,9 +9,9 @@ import { ToolError } from "./errors.ts";
 import { defineTool, type ToolContext } from "./registry.ts";
 import { shellWord } from "./secret-values.ts";
 
-export const MountArg = Type.String({ description: 'KV mount, e.g. "secret" (the default)', default: "secret", minLength: 1 });
-export const PathArg = Type.String({ description: 'Secret path inside the mount, e.g. "myapp/database"', minLength: 1 });
-export const KeyArg = Type.String({ description: 'One key inside the secret, e.g. "password"', minLength: 1 });
+export const MountArg = Type.String({ description: 'KV mount, e.g. "secret" (the default)', default: "secret", minLength: 1, vault: "mount" });
+export const PathArg = Type.String({ description: 'Secret path inside the mount, e.g. "myapp/database"', minLength: 1, vault: "path" });
+export const KeyArg = Type.String({ description: 'One key inside the secret, e.g. "password"', minLength: 1, vault: "none" });
 const JsonValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Array(Type.Unknown()), Type.Record(Type.String(), Type.Unknown())], {
   description: "A string, number, boolean, array or object; not null",
   // The union's branches as a type list too, so an adapter that keeps only type/description/enum still sees them.
@@ -316,9 +316,9 @@ export const listSecrets = defineTool({
   description: 'Lists the secrets and folders (ending in "/") directly under a path of a KV mount. Values are not read.',
   input: Type.Object({
     mount: MountArg,
-    path: Type.String({ description: 'Folder inside the mount; "" (the default) lists the top level', default: "" }),
+    path: Type.String({ description: 'Folder inside the mount; "" (the default) lists the top level', default: "", vault: "path", vaultList: true }),
   }),
-  output: Type.Object({ mount: Type.String(), path: Type.String(), keys: Type.Array(Type.String()) }),
+  output: Type.Object({ mount: Type.String(), path: Type.String(), keys: Type.Array(Type.String({ vault: "entry" })) }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
     const t = await kvTarget(ctx, args.mount, args.path, true);
@@ -330,11 +330,14 @@ export const listSecrets = defineTool({
         structured: { mount: t.mount.display, path: t.path.display, keys },
       };
     }
-    const lines = keys.map((k) => (k.endsWith("/") ? `- ${k} (folder)` : `- ${k}`));
-    return {
-      text: `${keys.length} entr${keys.length === 1 ? "y" : "ies"} under ${folder}:\n${lines.join("\n")}`,
-      structured: { mount: t.mount.display, path: t.path.display, keys },
+    // Rendered from the view: a policy may show fewer entries than Vault listed.
+    const render = (view: { keys: string[] }) => {
+      const shown = view.keys;
+      if (shown.length === 0) return `Nothing under ${folder} that you may see.`;
+      const lines = shown.map((k) => (k.endsWith("/") ? `- ${k} (folder)` : `- ${k}`));
+      return `${shown.length} entr${shown.length === 1 ? "y" : "ies"} under ${folder}:\n${lines.join("\n")}`;
     };
+    return { text: render, structured: { mount: t.mount.display, path: t.path.display, keys } };
   },
 });
 

@@ -17,7 +17,7 @@ const KV_ALIASES: Record<string, { type: string; version: string }> = {
 const ENGINE_TYPE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 const MountEntry = Type.Object({
-  path: Type.String({ description: "Mount path without trailing slash" }),
+  path: Type.String({ description: "Mount path without trailing slash", vault: "mount" }),
   type: Type.String(),
   description: Type.String(),
   kv_version: Type.Optional(Type.Integer()),
@@ -82,7 +82,7 @@ export const createMount = defineTool({
     'Enables a secrets engine at a new path, for example a KV v2 store at "myapp" (type "kv-v2") or PKI at "pki". ' +
     "Refuses to replace an engine already mounted at that path.",
   input: Type.Object({
-    path: Type.String({ description: 'Where to mount the engine, e.g. "myapp" or "team/kv"', minLength: 1 }),
+    path: Type.String({ description: 'Where to mount the engine, e.g. "myapp" or "team/kv"', minLength: 1, vault: "mount" }),
     type: Type.String({
       description: 'Engine type as Vault names it: "kv-v2" (or "kv2"), "kv-v1" (or "kv"), "pki", "transit", "database", ...',
       minLength: 1,
@@ -156,11 +156,12 @@ export const listMounts = defineTool({
       .filter(([, m]) => m && typeof m === "object" && typeof m.type === "string")
       .map(([p, m]) => entry(p, m))
       .sort((a, b) => a.path.localeCompare(b.path));
-    const lines = list.map((m) => `- ${m.path}/ (${typeLabel(m)})${m.description ? `: ${m.description}` : ""}`);
-    return {
-      text: `${list.length} secrets engine${list.length === 1 ? "" : "s"} mounted:\n${lines.join("\n")}`,
-      structured: { mounts: list },
+    // Rendered from the view: a policy may show fewer mounts than Vault has.
+    const render = (view: { mounts: typeof list }) => {
+      const lines = view.mounts.map((m) => `- ${m.path}/ (${typeLabel(m)})${m.description ? `: ${m.description}` : ""}`);
+      return `${view.mounts.length} secrets engine${view.mounts.length === 1 ? "" : "s"} mounted:\n${lines.join("\n")}`;
     };
+    return { text: render, structured: { mounts: list } };
   },
 });
 
@@ -197,7 +198,7 @@ export const deleteMount = defineTool({
     "Disables the secrets engine at a path. This permanently destroys every secret, key and certificate stored in it and revokes its leases. " +
     "The path must be the mount itself, not a path inside it.",
   input: Type.Object({
-    path: Type.String({ description: 'The mount to remove, e.g. "myapp"', minLength: 1 }),
+    path: Type.String({ description: 'The mount to remove, e.g. "myapp"', minLength: 1, vault: "mount" }),
   }),
   output: Type.Object({ path: Type.String(), type: Type.String(), deleted: Type.Boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },

@@ -7,9 +7,11 @@ import { safeMount, safeName, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
 import type { ToolContext } from "./registry.ts";
 
-export const MountArg = Type.String({ description: 'PKI mount, e.g. "pki" (the default)', default: "pki", minLength: 1 });
+export const MountArg = Type.String({ description: 'PKI mount, e.g. "pki" (the default)', default: "pki", minLength: 1, vault: "mount" });
+/** The mount a list tool lists: the policy shows what in it the caller may touch. */
+export const ListedMountArg = Type.String({ description: 'PKI mount, e.g. "pki" (the default)', default: "pki", minLength: 1, vault: "mount", vaultList: true });
 export function keyTypeArg(options: { description: string; default?: string }) {
-  return Type.Union([Type.Literal("rsa"), Type.Literal("ec"), Type.Literal("ed25519")], options);
+  return Type.Union([Type.Literal("rsa"), Type.Literal("ec"), Type.Literal("ed25519")], { ...options, vault: "none" });
 }
 
 /** Checks `raw` is a safe mount path with a PKI engine mounted exactly there. */

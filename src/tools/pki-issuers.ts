@@ -4,7 +4,7 @@ import type { VaultClient } from "../vault/client.ts";
 import { VaultError } from "../vault/errors.ts";
 import { apiPath, safeName, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
-import { certificateFacts, checkIssuerName, failureWords, keyTypeArg, maybeApplied, MountArg, pkiMount, refusal, uniqueKeyName, vaultNotes } from "./pki-common.ts";
+import { certificateFacts, checkIssuerName, failureWords, keyTypeArg, ListedMountArg, maybeApplied, MountArg, pkiMount, refusal, uniqueKeyName, vaultNotes } from "./pki-common.ts";
 import { makeIntermediate } from "./pki-intermediate.ts";
 import { defineTool, type ToolAnswer, type ToolContext } from "./registry.ts";
 
@@ -20,8 +20,8 @@ const CreateInput = Type.Object({
   type: Type.Union([Type.Literal("root"), Type.Literal("intermediate"), Type.Literal("import")], {
     description: '"root": a self-signed CA; "intermediate": a CA signed by an issuer of parent_mount; "import": CA certificates (and keys) from pem_bundle',
   }),
-  common_name: Type.Optional(Type.String({ description: 'root and intermediate (required): the CA\'s common name, e.g. "Example Root CA"', minLength: 1 })),
-  issuer_name: Type.Optional(Type.String({ description: 'root and intermediate: a name for the new issuer, e.g. "root-2025"', minLength: 1 })),
+  common_name: Type.Optional(Type.String({ description: 'root and intermediate (required): the CA\'s common name, e.g. "Example Root CA"', minLength: 1, vault: "none" })),
+  issuer_name: Type.Optional(Type.String({ description: 'root and intermediate: a name for the new issuer, e.g. "root-2025"', minLength: 1, vault: "name" })),
   ttl: Type.Optional(
     Type.String({
       description: `root and intermediate: the CA certificate's lifetime; default ${ROOT_TTL} for a root, ${INTERMEDIATE_TTL} for an intermediate`,
@@ -29,9 +29,9 @@ const CreateInput = Type.Object({
     }),
   ),
   key_type: Type.Optional(keyTypeArg({ description: 'root and intermediate: "rsa" (default), "ec" or "ed25519"' })),
-  key_bits: Type.Optional(Type.Integer({ description: "root and intermediate: key size; default 2048 for rsa, 256 for ec; not used by ed25519", minimum: 0 })),
-  parent_mount: Type.Optional(Type.String({ description: 'intermediate (required): the PKI mount whose issuer signs the intermediate, e.g. "pki"', minLength: 1 })),
-  parent_issuer: Type.Optional(Type.String({ description: 'intermediate: the signing issuer in parent_mount, by name or ID; default "default"', minLength: 1 })),
+  key_bits: Type.Optional(Type.Integer({ description: "root and intermediate: key size; default 2048 for rsa, 256 for ec; not used by ed25519", minimum: 0, vault: "none" })),
+  parent_mount: Type.Optional(Type.String({ description: 'intermediate (required): the PKI mount whose issuer signs the intermediate, e.g. "pki"', minLength: 1, vault: "mount" })),
+  parent_issuer: Type.Optional(Type.String({ description: 'intermediate: the signing issuer in parent_mount, by name or ID; default "default"', minLength: 1, vault: "name", vaultOf: "parent_mount" })),
   pem_bundle: Type.Optional(Type.String({ description: "import (required): PEM text of CA certificates, optionally with their private keys", minLength: 1, sensitive: true })),
 });
 type CreateArgs = Static<typeof CreateInput>;
@@ -292,13 +292,13 @@ export const createPkiIssuer = defineTool({
   },
 });
 
-const IssuerEntry = Type.Object({ issuer_id: Type.String(), issuer_name: Type.String(), is_default: Type.Boolean(), serial: Type.Optional(Type.String()) });
+const IssuerEntry = Type.Object({ issuer_id: Type.String({ vault: "name" }), issuer_name: Type.String({ vault: "name" }), is_default: Type.Boolean(), serial: Type.Optional(Type.String()) });
 
 export const listPkiIssuers = defineTool({
   name: "list_pki_issuers",
   title: "List PKI issuers",
   description: "Lists the issuers (CA certificates) of a PKI mount with their IDs and names, marking the default issuer.",
-  input: Type.Object({ mount: MountArg }),
+  input: Type.Object({ mount: ListedMountArg }),
   output: Type.Object({ mount: Type.String(), default_issuer: Type.Optional(Type.String()), issuers: Type.Array(IssuerEntry) }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
@@ -316,13 +316,15 @@ export const listPkiIssuers = defineTool({
         structured,
       };
     }
-    const lines = issuers.map((i) => `- ${i.issuer_id}${i.issuer_name ? ` "${i.issuer_name}"` : ""}${i.is_default ? " (default)" : ""}`);
-    return {
-      text:
-        `${issuers.length} issuer(s) in ${mount.display}/:\n${lines.join("\n")}\n` +
-        `read_pki_issuer(mount="${mount.display}", issuer="<name or id>") shows one's certificate and validity.`,
-      structured,
+    // Rendered from the view: a policy may show fewer issuers than Vault listed.
+    const render = (view: { issuers: typeof issuers }) => {
+      const lines = view.issuers.map((i) => `- ${i.issuer_id}${i.issuer_name ? ` "${i.issuer_name}"` : ""}${i.is_default ? " (default)" : ""}`);
+      return (
+        `${view.issuers.length} issuer(s) in ${mount.display}/:\n${lines.join("\n")}\n` +
+        `read_pki_issuer(mount="${mount.display}", issuer="<name or id>") shows one's certificate and validity.`
+      );
     };
+    return { text: render, structured };
   },
 });
 
@@ -332,7 +334,7 @@ export const readPkiIssuer = defineTool({
   description: "Reads one issuer of a PKI mount, by name, ID or \"default\": its CA certificate, chain, key ID, subject and validity.",
   input: Type.Object({
     mount: MountArg,
-    issuer: Type.String({ description: 'Issuer name or ID (list_pki_issuers shows them), or "default"', default: "default", minLength: 1 }),
+    issuer: Type.String({ description: 'Issuer name or ID (list_pki_issuers shows them), or "default"', default: "default", minLength: 1, vault: "name" }),
   }),
   output: Type.Object({
     mount: Type.String(),

@@ -5,7 +5,7 @@ import { VaultError } from "../vault/errors.ts";
 import { apiPath, manageableMount, safeName, type SafePath } from "../vault/paths.ts";
 import { describeFailure, ToolError } from "./errors.ts";
 import { checkMergeable, kvGetCommand, kvTarget, type KvTarget, mergeIntoSecret, readCall } from "./kv.ts";
-import { certificateFacts, duration, keyTypeArg, maybeApplied, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
+import { certificateFacts, duration, keyTypeArg, ListedMountArg, maybeApplied, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
 import { mountEngine } from "./mounts.ts";
 import { pkiIssuerTools } from "./pki-issuers.ts";
 import { defineTool, type Disclosure, type EmbeddedText, type ToolContext } from "./registry.ts";
@@ -18,7 +18,7 @@ export const enablePki = defineTool({
     'Mounts a PKI secrets engine (a certificate authority) at a path, "pki" by default. max_ttl caps the lifetime of every certificate it ' +
     "will ever sign, CA certificates included (default 87600h, ten years). Refuses when something is already mounted there. Next step: create_pki_issuer.",
   input: Type.Object({
-    path: Type.String({ description: 'Where to mount it, e.g. "pki" (the default) or "pki_int"', default: "pki", minLength: 1 }),
+    path: Type.String({ description: 'Where to mount it, e.g. "pki" (the default) or "pki_int"', default: "pki", minLength: 1, vault: "mount" }),
     description: Type.Optional(Type.String({ description: "Human-readable description shown by list_mounts" })),
     max_ttl: Type.String({ description: 'Longest certificate lifetime this engine allows, e.g. "87600h" (the default)', default: "87600h", minLength: 1 }),
   }),
@@ -45,7 +45,7 @@ export const enablePki = defineTool({
   },
 });
 
-const RoleNameArg = Type.String({ description: 'Role name, e.g. "web-server"', minLength: 1 });
+const RoleNameArg = Type.String({ description: 'Role name, e.g. "web-server"', minLength: 1, vault: "name" });
 
 const RoleView = Type.Object({
   mount: Type.String(),
@@ -145,7 +145,7 @@ export const createPkiRole = defineTool({
     max_ttl: Type.String({ description: 'Longest lifetime of a certificate from this role; default "8760h" (one year)', default: "8760h", minLength: 1 }),
     ttl: Type.Optional(Type.String({ description: "Lifetime when issue_pki_certificate gives no ttl; default: the mount's default lease TTL, capped by max_ttl", minLength: 1 })),
     key_type: keyTypeArg({ description: 'Key type of issued certificates: "rsa" (default), "ec" or "ed25519"', default: "rsa" }),
-    issuer_ref: Type.String({ description: 'Issuer that signs: a name or ID from list_pki_issuers, or "default" (the default)', default: "default", minLength: 1 }),
+    issuer_ref: Type.String({ description: 'Issuer that signs: a name or ID from list_pki_issuers, or "default" (the default)', default: "default", minLength: 1, vault: "none" }),
   }),
   output: Type.Object({ ...RoleView.properties, created: Type.Boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -190,8 +190,8 @@ export const listPkiRoles = defineTool({
   name: "list_pki_roles",
   title: "List PKI roles",
   description: "Lists the roles of a PKI mount; read_pki_role shows what each one allows.",
-  input: Type.Object({ mount: MountArg }),
-  output: Type.Object({ mount: Type.String(), roles: Type.Array(Type.String()) }),
+  input: Type.Object({ mount: ListedMountArg }),
+  output: Type.Object({ mount: Type.String(), roles: Type.Array(Type.String({ vault: "name" })) }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
     const mount = await pkiMount(ctx, args.mount);
@@ -203,7 +203,8 @@ export const listPkiRoles = defineTool({
         structured,
       };
     }
-    return { text: `${keys.length} role(s) in ${mount.display}/:\n${keys.map((k) => `- ${k}`).join("\n")}`, structured };
+    // Rendered from the view: a policy may show fewer roles than Vault listed.
+    return { text: (view) => `${view.roles.length} role(s) in ${mount.display}/:\n${view.roles.map((k) => `- ${k}`).join("\n")}`, structured };
   },
 });
 
@@ -245,7 +246,7 @@ export const deletePkiRole = defineTool({
 });
 
 // Advertised as a list; "a, b" is accepted as well (coerced by the registry), since models often send one.
-const NameList = (description: string) => Type.Optional(commaSeparated(Type.Array(Type.String({ minLength: 1 }), { description })));
+const NameList = (description: string) => Type.Optional(commaSeparated(Type.Array(Type.String({ minLength: 1 }), { description, vault: "none" })));
 
 function commaList(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
@@ -294,8 +295,8 @@ function lostCertificate(err: VaultError, mount: SafePath, role: SafePath, commo
 
 const StoreAtArg = Type.Object(
   {
-    mount: Type.String({ description: 'KV mount, e.g. "secret" (the default)', default: "secret", minLength: 1 }),
-    path: Type.String({ description: 'Secret path inside the mount, e.g. "certs/api.example.com"', minLength: 1 }),
+    mount: Type.String({ description: 'KV mount, e.g. "secret" (the default)', default: "secret", minLength: 1, vault: "mount" }),
+    path: Type.String({ description: 'Secret path inside the mount, e.g. "certs/api.example.com"', minLength: 1, vault: "path" }),
   },
   {
     description:
@@ -333,8 +334,8 @@ export const issuePkiCertificate = defineTool({
     "or pass store_at to have it written into a KV secret, in which case the answer holds only the certificate, serial and validity.",
   input: Type.Object({
     mount: MountArg,
-    role_name: Type.String({ description: 'The role whose rules apply, e.g. "web-server"', minLength: 1 }),
-    common_name: Type.String({ description: 'The name the certificate is for, e.g. "api.example.com"', minLength: 1 }),
+    role_name: Type.String({ description: 'The role whose rules apply, e.g. "web-server"', minLength: 1, vault: "name" }),
+    common_name: Type.String({ description: 'The name the certificate is for, e.g. "api.example.com"', minLength: 1, vault: "none" }),
     alt_names: NameList('More DNS names, e.g. ["www.example.com"]'),
     ip_sans: NameList('IP addresses, e.g. ["10.0.0.5"]'),
     ttl: Type.Optional(Type.String({ description: 'Lifetime, e.g. "720h"; capped by the role\'s max_ttl; default: the role\'s ttl', minLength: 1 })),

@@ -10,6 +10,9 @@ import { hasLoneSurrogate, LONE_SURROGATE_REASON } from "../vault/paths.ts";
 import { type CallOutcome, describeFailure, failureClass, journalNote, ToolError } from "./errors.ts";
 import { conceal, type Disclosure, SecretValuesInfo, type SecretValuesSettings, secretStrings, standIn, standInRefusal, withhold, withholdDeep } from "./secret-values.ts";
 import { checkDeclarations, containsSensitive, findSensitive, labels, mapSensitive, sensitiveAt } from "./sensitive.ts";
+import { type Policy, type Refusal, type Rules, restrictsPaths, toolRefusal, visibleAny } from "../policy/policy.ts";
+import { compileListPlan, compileTargets, entryTarget, type ListPlan, type TargetPlan } from "../policy/targets.ts";
+import type { Target } from "../policy/policy.ts";
 import { addGuidanceSchema, GUIDANCE_FIELDS, guidance } from "./guidance.ts";
 import { coerceArguments, listedSchema } from "./listed-schema.ts";
 
@@ -113,6 +116,17 @@ interface Entry {
   accepted: string[];
   /** Whether the output declares sensitive fields (then the operator's MCP_SECRET_VALUES applies to it). */
   sensitiveOutput: boolean;
+  /** The Vault objects its arguments name, as its input schema declares them (src/policy/targets.ts). */
+  targets: TargetPlan;
+  /** Its list outputs, filtered to what a caller may touch. */
+  lists?: ListPlan;
+}
+
+/** The policy refusal behind a result, for the audit log: `refusalOf(result)` in callTool names the rule. */
+const refusals = new WeakMap<CallResult, Refusal>();
+
+export function refusalOf(result: CallResult): Refusal | undefined {
+  return refusals.get(result);
 }
 
 export class UnknownTool extends Error {
@@ -141,7 +155,9 @@ export class ToolRegistry {
     const sensitiveOutput = containsSensitive(def.output);
     if (sensitiveOutput && Object.hasOwn(def.output.properties, "secret_values")) throw new Error(`${def.name}: "secret_values" is the registry's own output field`);
     for (const field of GUIDANCE_FIELDS) if (Object.hasOwn(def.output.properties, field)) throw new Error(`${def.name}: "${field}" is the registry's own output field`);
-    this.tools.set(def.name, { def, accepted: Object.keys(def.input.properties), sensitiveOutput });
+    const targets = compileTargets(def.name, def.input);
+    const lists = compileListPlan(def.name, def.output);
+    this.tools.set(def.name, { def, accepted: Object.keys(def.input.properties), sensitiveOutput, targets, lists });
     const outputSchema = plainSchema(def.output);
     if (sensitiveOutput) (outputSchema.properties as Record<string, unknown>).secret_values = plainSchema(SecretValuesInfo);
     addGuidanceSchema(outputSchema);
@@ -159,10 +175,28 @@ export class ToolRegistry {
     return [...this.tools.keys()];
   }
 
-  /** The tools/list answer, built once. */
-  list(): ListedTool[] {
-    return this.listed;
+  /**
+   * The tools/list answer, built once; with a policy, the tools `caller` may call, built once per rule set (so the
+   * same array, and the JSON the fast path caches for it, comes back until the rules change).
+   */
+  list(caller?: Caller): ListedTool[] {
+    const policy = this.policy;
+    if (!policy?.active) return this.listed;
+    const rules = policy.rulesFor(caller);
+    let listed = this.listedFor.get(rules);
+    if (!listed) {
+      listed = this.listed.filter((t) => !toolRefusal(rules, { name: t.name, readOnly: t.annotations.readOnlyHint }));
+      // Nothing hidden: the full list itself, so the JSON cached for it is shared.
+      if (listed.length === this.listed.length) listed = this.listed;
+      this.listedFor.set(rules, listed);
+    }
+    return listed;
   }
+
+  private readonly listedFor = new WeakMap<Rules, ListedTool[]>();
+
+  /** What callers may touch (MCP_READ_ONLY, MCP_TOOLS_*, MCP_*_PATHS, MCP_POLICY_FILE); absent: everything. */
+  policy: Policy | undefined;
 
   has(name: string): boolean {
     return this.tools.has(name);
@@ -200,8 +234,28 @@ export class ToolRegistry {
 
   private async run(entry: Entry, rawArgs: unknown, ctx: ToolContext): Promise<{ result: CallResult; outcome: CallOutcome }> {
     const name = entry.def.name;
+    // The policy is checked here, on every path, before anything reaches Vault: hiding a tool from tools/list is not enough.
+    const policy = this.policy;
+    const rules = policy?.active ? policy.rulesFor(ctx.caller) : undefined;
+    if (rules) {
+      const refused = toolRefusal(rules, { name, readOnly: entry.def.annotations.readOnlyHint });
+      if (refused) return refusedResult(refused);
+    }
     const args = prepareArguments(entry, rawArgs);
     if (typeof args === "string") return { result: errorResult(args), outcome: "invalid_arguments" };
+    let listed: string | undefined;
+    if (rules && entry.targets.any && restrictsPaths(rules)) {
+      let targets: Target[];
+      try {
+        targets = entry.targets.resolve(args as Record<string, unknown>);
+      } catch (err) {
+        // Fails closed: a name that cannot be normalised is refused here with the words the tool would use.
+        return { result: errorResult(err instanceof Error ? `Invalid arguments for ${name}: ${err.message}.` : String(err)), outcome: "invalid_arguments" };
+      }
+      const refused = policy!.check(ctx.caller, { targets });
+      if (refused) return refusedResult(refused);
+      listed = targets.find((t) => t.listing)?.path;
+    }
     // A value this server showed in place of a secret must never be stored in its place.
     const sent = findSensitive(entry.def.input, args);
     for (const f of sent) {
@@ -214,7 +268,8 @@ export class ToolRegistry {
     // Every request this call makes that could change Vault is journaled, so a failure can say what did change.
     const journal = new Journal();
     try {
-      const answer = await entry.def.run(args, { ...ctx, vault: ctx.vault.recording(journal) });
+      let answer = await entry.def.run(args, { ...ctx, vault: ctx.vault.recording(journal) });
+      if (rules && entry.lists && restrictsPaths(rules)) answer = filterLists(entry.lists, answer, rules, listed, ctx);
       const result = await this.answer(entry, answer, ctx, sentSecrets);
       return { result, outcome: result.isError ? "tool_error" : "ok" };
     } catch (err) {
@@ -272,6 +327,39 @@ const SECRET_VALUES_NOTE =
 
 function errorResult(text: string): CallResult {
   return { content: [{ type: "text", text }], isError: true };
+}
+
+function refusedResult(refusal: Refusal): { result: CallResult; outcome: CallOutcome } {
+  const result = errorResult(refusal.message);
+  refusals.set(result, refusal);
+  return { result, outcome: "denied" };
+}
+
+/**
+ * A list answer with only the entries the caller may touch (an object entry is kept when one of its names may be and
+ * none is denied). Its text is rendered from that view, so a tool with list outputs must give text as a Render.
+ */
+function filterLists(plan: ListPlan, answer: ToolAnswer<any>, rules: Rules, listed: string | undefined, ctx: ToolContext): ToolAnswer<any> {
+  const structured = { ...(answer.structured as Record<string, unknown>) };
+  let removed = 0;
+  const named = (role: Parameters<typeof entryTarget>[0], value: unknown) => (typeof value === "string" && value !== "" ? entryTarget(role, value, listed) : undefined);
+  for (const field of plan.fields) {
+    const items = structured[field.key];
+    if (!Array.isArray(items)) continue;
+    const kept = items.filter((item) => {
+      const names = field.role ? [named(field.role, item)] : (field.fields ?? []).map((f) => named(f.role, (item as Record<string, unknown> | null)?.[f.key]));
+      // Deny wins: an issuer whose name is denied stays hidden even when its id is not; an entry that names nothing is hidden.
+      return visibleAny(rules, names.filter((n) => n !== undefined));
+    });
+    removed += items.length - kept.length;
+    structured[field.key] = kept;
+  }
+  if (removed === 0) return answer;
+  if (typeof answer.text !== "function") {
+    ctx.log.error("a list tool's text is not rendered from its view, so its filtered answer is shown as data", {});
+    return { ...answer, structured, text: JSON.stringify(structured) };
+  }
+  return { ...answer, structured };
 }
 
 /** Defaults applied, unknown names refused, types checked. Returns the message for the model when they are wrong. */
