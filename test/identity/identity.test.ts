@@ -66,7 +66,7 @@ function serve(env: Record<string, string>, serverToken: string): Served {
 
 async function client(server: Served, headers: Record<string, string>): Promise<Client> {
   const c = new Client({ name: "identity-tests", version: "1.0.0" });
-  await c.connect(new StreamableHTTPClientTransport(new URL(MCP_URL), { fetch: (i, init) => server.fetch(new Request(i, init)), requestInit: { headers } }));
+  await c.connect(new StreamableHTTPClientTransport(new URL(MCP_URL), { fetch: (i, init) => server.fetch(new Request(i instanceof URL ? i.href : i, init)), requestInit: { headers } }));
   return c;
 }
 
