@@ -8,8 +8,8 @@ import { run, type ServerProcess, startServer } from "./server-process.ts";
 const repoRoot = resolve(import.meta.dir, "..", "..");
 const SUITE = join(repoRoot, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js");
 const BASELINE = join(import.meta.dir, "conformance-baseline.yml");
-/** What a server with only the tools capability must pass, whatever the baseline says. */
-const REQUIRED = ["server-initialize", "ping", "tools-list", "dns-rebinding-protection"];
+/** What this server (tools, resources and prompts declared) must pass, whatever the baseline says. */
+const REQUIRED = ["server-initialize", "ping", "tools-list", "dns-rebinding-protection", "resources-list", "prompts-list"];
 
 interface BaselineEntry {
   scenario: string;
