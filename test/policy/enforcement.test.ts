@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** A fetch for the server's Vault client that records every request it makes (the server's own token checks aside). */
 function recorder() {
   const seen: string[] = [];
-  const fetchVault = ((input: RequestInfo | URL, init?: RequestInit) => {
+  const fetchVault = ((input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
     if (!url.pathname.startsWith("/v1/auth/token/")) seen.push(`${init?.method ?? "GET"} ${url.pathname}`);
     return fetch(input, init);
@@ -158,7 +158,7 @@ describe("limits", () => {
   it("refuses a call over the concurrency cap at once with 429, and admits again when the running one ends", async () => {
     let hold: () => void = () => {};
     let held = false;
-    const slowFetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const slowFetch = (async (input: string | URL | Request, init?: RequestInit) => {
       const url = input instanceof Request ? input.url : input.toString();
       if (!held && url.includes("/v1/sys/mounts")) {
         held = true;
