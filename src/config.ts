@@ -218,6 +218,8 @@ Who may call /mcp (MCP_AUTH; stdio trusts the process that started it):
                    MCP_OAUTH_JWKS_URL or the issuer's discovery document; MCP_OAUTH_READ_SCOPE (vault:read) and
                    MCP_OAUTH_WRITE_SCOPE (vault:write), "none" for no scope; MCP_OAUTH_SUBJECTS (sub allow-list, "x*")
 Off loopback, requests must name a host in MCP_ALLOWED_HOSTS (default: the Service's names, the pod's name and IP).
+What a caller may touch: MCP_READ_ONLY, MCP_TOOLS_ALLOW/DENY, MCP_ALLOWED_PATHS/MCP_DENIED_PATHS ("secret/myapp/*"),
+MCP_POLICY_FILE (YAML per caller); limits MCP_RATE_LIMIT ("20/s,burst=40"), MCP_MAX_CONCURRENT_CALLS(_PER_CALLER): 429.
 
 Whose Vault token a tool call uses (MCP_VAULT_IDENTITY; HTTP only):
   server (default) the server's own
