@@ -13,7 +13,7 @@ import { testVault } from "../support/vault.ts";
 describe("every tool, audited", () => {
   it("writes one line per call naming caller, tool, mount, path, argument names and outcome, and no value, token or key", async () => {
     const lines: string[] = [];
-    const server = testServer({}, { auditWrite: (l) => void lines.push(l) });
+    const server = testServer({ MCP_AUDIT_LOG: "stderr" }, { auditWrite: (l) => void lines.push(l) });
     const client = await connectClient(server);
     const kv = unique("audit-kv");
     const pki = unique("audit-pki");
@@ -75,7 +75,7 @@ describe("every tool, audited", () => {
 
   it("records a failed call by its class, an unknown tool as invalid, and a value-bearing argument only by name", async () => {
     const lines: string[] = [];
-    const server = testServer({}, { auditWrite: (l) => void lines.push(l) });
+    const server = testServer({ MCP_AUDIT_LOG: "stderr" }, { auditWrite: (l) => void lines.push(l) });
     const client = await connectClient(server);
     const hidden = `never-${crypto.randomUUID()}`;
     await call(client, "write_secret", { mount: "no-such-mount-here", path: "a", key: "k", value: hidden });
@@ -94,7 +94,7 @@ describe("every tool, audited", () => {
     const dir = mkdtempSync(join(tmpdir(), "vault-mcp-audit-"));
     const tokensFile = join(dir, "tokens");
     await Bun.write(tokensFile, "kagent:audit-token-0123456789abcdef\n");
-    const server = testServer({ MCP_AUTH: "bearer", MCP_AUTH_TOKENS_FILE: tokensFile }, { auditWrite: (l) => void lines.push(l) });
+    const server = testServer({ MCP_AUTH: "bearer", MCP_AUTH_TOKENS_FILE: tokensFile, MCP_AUDIT_LOG: "stderr" }, { auditWrite: (l) => void lines.push(l) });
     const res = await server.fetch(
       new Request(MCP_URL, {
         method: "POST",

@@ -28,7 +28,7 @@ export interface AuthServer extends TestServer {
  */
 export function authServer(env: Record<string, string>, options: { vault?: DevVault; timing?: Partial<LeaseTiming> } = {}): AuthServer {
   const vault = options.vault ?? testVault();
-  const config = loadConfig([], { VAULT_ADDR: vault.addr, ...env });
+  const config = loadConfig([], { VAULT_ADDR: vault.addr, MCP_AUDIT_LOG: "off", ...env });
   const requests: string[] = [];
   const logs: string[] = [];
   let last: string | undefined;

@@ -17,7 +17,8 @@ export interface TestServer {
 /** An in-process server pointed at the test Vault (or another address/token), configured from env-like settings. */
 export function testServer(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}): TestServer {
   const vault = testVault();
-  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, ...env });
+  // The audit log is tested on its own (test/audit); elsewhere its lines would only fill the runner's output.
+  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_AUDIT_LOG: "off", ...env });
   const runtime = buildRuntime(config, silentLogger, overrides);
   const app = createApp({
     handleMcp: runtime.handleMcp,
