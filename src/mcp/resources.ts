@@ -93,14 +93,18 @@ export function resolveResource(uri: string): Read | string {
   return `it names no resource; resources/list and resources/templates/list show the forms (vault://mounts, ${RESOURCE_TEMPLATES.map((t) => t.uriTemplate).join(", ")})`;
 }
 
-let readers: ToolRegistry | undefined;
+/** The readers' registry beside each tool registry, so that each server's policy and metrics reach its readers. */
+const readersOf = new WeakMap<ToolRegistry, ToolRegistry>();
 
 /**
  * Runs a read that no served tool makes (a policy, a secret's metadata, the token's capabilities) through callTool with a
- * registry of readers in place of the tools: the caller's identity, scopes, audit and masking apply as to a tool call.
+ * registry of readers in place of the tools: the caller's identity, scopes, policy, audit and masking apply as to a tool call.
  */
 export function callReader(deps: McpDeps, name: string, args: Record<string, unknown>, caller: Caller | undefined): Promise<CallResult> {
-  readers ??= new ToolRegistry(readerTools);
+  let readers = readersOf.get(deps.registry);
+  if (!readers) readersOf.set(deps.registry, (readers = new ToolRegistry(readerTools)));
+  readers.policy = deps.registry.policy;
+  readers.observer = deps.registry.observer;
   return callTool({ ...deps, registry: readers }, { name, arguments: args }, caller);
 }
 

@@ -15,7 +15,8 @@ export const readPolicy = defineTool({
   name: "read_policy",
   title: "Read an ACL policy",
   description: "Reads one ACL policy's rules (HCL) from sys/policies/acl.",
-  input: Type.Object({ name: Type.String({ description: 'Policy name, e.g. "default"', minLength: 1 }) }),
+  // A policy lives in no mount, so no path rule governs it (vault: "none"); MCP_TOOLS_ALLOW/DENY name read_policy.
+  input: Type.Object({ name: Type.String({ description: 'Policy name, e.g. "default"', minLength: 1, vault: "none" }) }),
   output: Type.Object({ name: Type.String(), policy: Type.String({ description: "HCL" }) }),
   annotations: READ_ONLY,
   async run(args, ctx) {
@@ -84,7 +85,8 @@ export const checkAccess = defineTool({
   name: "check_access",
   title: "Check the token's access to a path",
   description: "Asks Vault which capabilities this server's token has on an API path (sys/capabilities-self) and which policies it holds (lookup-self).",
-  input: Type.Object({ path: Type.String({ description: 'A Vault API path, e.g. "secret/data/myapp/db"', minLength: 1 }) }),
+  // An API path (secret/data/..., sys/...), not a mount/path target; asking reveals capabilities only, never data.
+  input: Type.Object({ path: Type.String({ description: 'A Vault API path, e.g. "secret/data/myapp/db"', minLength: 1, vault: "none" }) }),
   output: Type.Object({
     path: Type.String(),
     capabilities: Type.Array(Type.String()),

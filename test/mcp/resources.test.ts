@@ -102,6 +102,17 @@ describe("resources/read", () => {
   });
 });
 
+describe("the guardrails of a tool call", () => {
+  it("refuses a resource whose read a path rule or a tool rule forbids, and filters a listing by the same rules", async () => {
+    const guarded = await connectClient(testServer({ MCP_DENIED_PATHS: `${kv}/app/*`, MCP_TOOLS_DENY: "list_mounts" }));
+    expect(guarded.readResource({ uri: `vault://kv/${kv}/app/db` })).rejects.toThrow(/MCP error/);
+    expect(guarded.readResource({ uri: "vault://mounts" })).rejects.toThrow(/MCP error/);
+    // The folder listing is list_secrets', filtered by the same rule: a folder with nothing the caller may reach is hidden.
+    expect(JSON.parse(((await guarded.readResource({ uri: `vault://kv/${kv}/` })).contents[0] as { text: string }).text).keys).toEqual([]);
+    expect((await guarded.readResource({ uri: `vault://pki/${pki}/ca` })).contents).toHaveLength(1);
+  });
+});
+
 describe("resolveResource", () => {
   it("maps each URI form to the tool that reads it", () => {
     expect(resolveResource("vault://mounts")).toMatchObject({ tool: "list_mounts" });
