@@ -144,6 +144,19 @@ const methodNotAllowed = () =>
   jsonRpcError(405, -32000, "Method not allowed: this server is stateless; send JSON-RPC messages with POST /mcp", { allow: "POST" });
 
 /** Answers every request to /mcp: POST always; GET (the notification stream) and DELETE (end a session) with sessions. */
+/** The audit line of a request refused here, before callTool could record it: one per call the request carried. */
+function auditRefused(deps: McpDeps, parsed: unknown, caller: Caller | undefined, outcome: "rate_limited" | "refused", rule?: string): void {
+  const audit = deps.audit;
+  if (!audit?.enabled) return;
+  for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+    if (!m || typeof m !== "object") continue;
+    const { method, id, params } = m as { method?: unknown; id?: unknown; params?: { name?: unknown; uri?: unknown } };
+    if (method !== "tools/call" && method !== "resources/read" && method !== "prompts/get") continue;
+    const target = typeof params?.name === "string" ? params.name : typeof params?.uri === "string" ? params.uri : undefined;
+    audit.record({ method, id, caller, identity: deps.identities?.mode ?? "server", target, outcome, rule, durationMs: 0 });
+  }
+}
+
 export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
   const sessions = options.sessions;
   const fast = options.fastPath === false ? undefined : createFastPath(deps);
@@ -165,6 +178,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     if (deps.scopes) {
       const refused = refusedCall(deps, parsed, caller);
       if (refused) {
+        auditRefused(deps, parsed, caller, "refused", `scope:${refused.refusal.scope}`);
         const challenge = options.scopeChallenge?.(req, refused.refusal.scope);
         return jsonRpcError(403, refused.refusal.code, refused.refusal.message, challenge ? { "www-authenticate": challenge } : {}, refused.id);
       }
@@ -175,6 +189,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     if (count === 0) return dispatch(req, parsed, mode, client, caller);
     const permit = limits!.admit(caller, count);
     if (!permit.ok) {
+      auditRefused(deps, parsed, caller, "rate_limited");
       return jsonRpcError(429, -32000, permit.message, { "retry-after": String(permit.retryAfter) }, Array.isArray(parsed) ? null : idOf(parsed));
     }
     let response: Response;

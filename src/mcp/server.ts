@@ -15,7 +15,7 @@ import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { type AuditLog, callTarget } from "../audit.ts";
 import type { Caller } from "../caller.ts";
-import { type CallOutcome, type CallResult, type ListedTool, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
+import { type CallOutcome, type CallResult, type ListedTool, refusalOf as policyRefusalOf, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
 import { IdentityRefused, type VaultIdentities } from "../vault/identity.ts";
 import { isPlainObject, RpcError } from "./jsonrpc.ts";
 import { getPrompt, listPrompts } from "./prompts.ts";
@@ -164,7 +164,10 @@ export async function callTool(deps: McpDeps, params: unknown, caller?: Caller, 
   let rule: string | undefined;
   try {
     const result = await runTool(deps, params, caller, seen);
-    outcome = seen.outcome ?? (result.isError ? "tool_error" : "ok");
+    // A policy rule's refusal is audited as refused by that rule, not as Vault's "denied".
+    const refusedBy = policyRefusalOf(result);
+    if (refusedBy) ({ outcome, rule } = { outcome: "refused", rule: refusedBy.rule });
+    else outcome = seen.outcome ?? (result.isError ? "tool_error" : "ok");
     return result;
   } catch (err) {
     ({ outcome, rule } = refusalOf(err));

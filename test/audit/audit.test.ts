@@ -89,6 +89,21 @@ describe("every tool, audited", () => {
     expect(lines.join("")).not.toContain(hidden);
   });
 
+  it("records a call a policy rule refused as refused by that rule, and a rate-limited call as rate_limited", async () => {
+    const lines: string[] = [];
+    const server = testServer({ MCP_AUDIT_LOG: "stderr", MCP_READ_ONLY: "true", MCP_RATE_LIMIT: "1/s,burst=2" }, { auditWrite: (l) => void lines.push(l) });
+    const body = (id: number) => JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "write_secret", arguments: { path: "a", key: "k", value: "v" } } });
+    const post = (id: number) => server.fetch(new Request(MCP_URL, { method: "POST", body: body(id), headers: { "content-type": "application/json", accept: "application/json" } }));
+    expect((await post(1)).status).toBe(200);
+    const refused = JSON.parse(lines.at(-1)!);
+    expect(refused).toMatchObject({ tool: "write_secret", outcome: "refused", id: 1 });
+    expect(typeof refused.rule).toBe("string");
+    await post(2);
+    const limited = await post(3);
+    expect(limited.status).toBe(429);
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ tool: "write_secret", outcome: "rate_limited", id: 3 });
+  });
+
   it("records a bearer caller by its name and how it authenticated, never by its token", async () => {
     const lines: string[] = [];
     const dir = mkdtempSync(join(tmpdir(), "vault-mcp-audit-"));
