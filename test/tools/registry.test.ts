@@ -17,8 +17,8 @@ const echo = defineTool({
   title: "Echo",
   description: "Echoes its arguments",
   input: Type.Object({
-    mount: Type.String({ default: "secret", minLength: 1, description: 'KV mount, e.g. "secret"' }),
-    path: Type.String({ minLength: 1, description: "Secret path" }),
+    mount: Type.String({ default: "secret", minLength: 1, description: 'KV mount, e.g. "secret"', vault: "mount" }),
+    path: Type.String({ minLength: 1, description: "Secret path", vault: "path" }),
     count: Type.Optional(Type.Integer({ minimum: 1 })),
     mode: Type.Optional(Type.Union([Type.Literal("root"), Type.Literal("import")])),
   }),
@@ -136,7 +136,7 @@ describe("hostile arguments", () => {
     ...echo,
     name: "store",
     input: Type.Object({
-      path: Type.String({ minLength: 1 }),
+      path: Type.String({ minLength: 1, vault: "none" }),
       data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
       tags: Type.Optional(Type.Array(Type.String())),
     }),
