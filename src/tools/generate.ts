@@ -46,6 +46,7 @@ export function generateValue(length: number, charset: Charset): string {
 
 export const generateSecret = defineTool({
   name: "generate_secret",
+  toolset: "kv",
   title: "Generate a secret value",
   description:
     "Generates a random value on the server (node:crypto) and stores it under one key of a KV secret (v1 or v2), merged as write_secret merges: " +

@@ -156,6 +156,7 @@ const VersionInfo = {
 
 export const readSecret = defineTool({
   name: "read_secret",
+  toolset: "kv",
   title: "Read a secret",
   description:
     "Reads a secret from a KV mount (v1 or v2, detected automatically): all its keys, or one key. " +
@@ -241,6 +242,7 @@ function casMismatch(t: KvTarget, cas: number): ToolError {
 
 export const writeSecret = defineTool({
   name: "write_secret",
+  toolset: "kv",
   title: "Write a secret",
   description:
     "Stores keys in a secret on a KV mount (v1 or v2). Give one key and value, or several keys in data. " +
@@ -312,6 +314,7 @@ export const writeSecret = defineTool({
 
 export const listSecrets = defineTool({
   name: "list_secrets",
+  toolset: "kv",
   title: "List secrets",
   description: 'Lists the secrets and folders (ending in "/") directly under a path of a KV mount. Values are not read.',
   input: Type.Object({
@@ -376,6 +379,7 @@ async function deleteLatestV2(vault: VaultClient, t: KvTarget) {
 
 export const deleteSecret = defineTool({
   name: "delete_secret",
+  toolset: "kv",
   title: "Delete a secret or one of its keys",
   description:
     "Without key: deletes the secret (KV v2: soft-deletes its latest version, which can be undeleted; KV v1: removes it for good). " +

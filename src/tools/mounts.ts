@@ -77,6 +77,7 @@ export async function mountEngine(
 
 export const createMount = defineTool({
   name: "create_mount",
+  toolset: "sys",
   title: "Create a secrets engine mount",
   description:
     'Enables a secrets engine at a new path, for example a KV v2 store at "myapp" (type "kv-v2") or PKI at "pki". ' +
@@ -144,6 +145,7 @@ export const createMount = defineTool({
 
 export const listMounts = defineTool({
   name: "list_mounts",
+  toolset: "sys",
   title: "List secrets engine mounts",
   description: "Lists every secrets engine mounted in Vault with its type (kv-v1, kv-v2, pki, ...) and description.",
   input: Type.Object({}),
@@ -193,6 +195,7 @@ async function enclosingMount(vault: ToolContext["vault"], path: SafePath): Prom
 
 export const deleteMount = defineTool({
   name: "delete_mount",
+  toolset: "sys",
   title: "Delete a secrets engine mount",
   description:
     "Disables the secrets engine at a path. This permanently destroys every secret, key and certificate stored in it and revokes its leases. " +

@@ -275,6 +275,7 @@ async function importBundle(ctx: ToolContext, mount: SafePath, args: CreateArgs)
 
 export const createPkiIssuer = defineTool({
   name: "create_pki_issuer",
+  toolset: "pki",
   title: "Create a PKI issuer (CA)",
   description:
     'Creates a certificate authority in a PKI mount. type="root": a self-signed root CA (common_name). ' +
@@ -296,6 +297,7 @@ const IssuerEntry = Type.Object({ issuer_id: Type.String({ vault: "name" }), iss
 
 export const listPkiIssuers = defineTool({
   name: "list_pki_issuers",
+  toolset: "pki",
   title: "List PKI issuers",
   description: "Lists the issuers (CA certificates) of a PKI mount with their IDs and names, marking the default issuer.",
   input: Type.Object({ mount: ListedMountArg }),
@@ -330,6 +332,7 @@ export const listPkiIssuers = defineTool({
 
 export const readPkiIssuer = defineTool({
   name: "read_pki_issuer",
+  toolset: "pki",
   title: "Read a PKI issuer",
   description: "Reads one issuer of a PKI mount, by name, ID or \"default\": its CA certificate, chain, key ID, subject and validity.",
   input: Type.Object({

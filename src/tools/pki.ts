@@ -13,6 +13,7 @@ import { commaSeparated } from "./listed-schema.ts";
 
 export const enablePki = defineTool({
   name: "enable_pki",
+  toolset: "pki",
   title: "Enable a PKI secrets engine",
   description:
     'Mounts a PKI secrets engine (a certificate authority) at a path, "pki" by default. max_ttl caps the lifetime of every certificate it ' +
@@ -128,6 +129,7 @@ function noSuchRole(mount: SafePath, role: SafePath): ToolError {
 
 export const createPkiRole = defineTool({
   name: "create_pki_role",
+  toolset: "pki",
   title: "Create or replace a PKI role",
   description:
     "Creates a role in a PKI mount: the rules for the certificates issue_pki_certificate may issue (which names, lifetime, key type, issuer). " +
@@ -188,6 +190,7 @@ export const createPkiRole = defineTool({
 
 export const listPkiRoles = defineTool({
   name: "list_pki_roles",
+  toolset: "pki",
   title: "List PKI roles",
   description: "Lists the roles of a PKI mount; read_pki_role shows what each one allows.",
   input: Type.Object({ mount: ListedMountArg }),
@@ -210,6 +213,7 @@ export const listPkiRoles = defineTool({
 
 export const readPkiRole = defineTool({
   name: "read_pki_role",
+  toolset: "pki",
   title: "Read a PKI role",
   description: "Shows the settings of a PKI role: which names it may issue, IP SANs, lifetimes, key type and issuer.",
   input: Type.Object({ mount: MountArg, role_name: RoleNameArg }),
@@ -227,6 +231,7 @@ export const readPkiRole = defineTool({
 
 export const deletePkiRole = defineTool({
   name: "delete_pki_role",
+  toolset: "pki",
   title: "Delete a PKI role",
   description: "Deletes a role from a PKI mount. Certificates already issued from it stay valid; no new ones can be issued with it.",
   input: Type.Object({ mount: MountArg, role_name: RoleNameArg }),
@@ -327,6 +332,7 @@ async function storeTarget(ctx: ToolContext, at: { mount: string; path: string }
 
 export const issuePkiCertificate = defineTool({
   name: "issue_pki_certificate",
+  toolset: "pki",
   title: "Issue a certificate",
   description:
     "Issues a new certificate and private key from a PKI role. Answers the serial, validity read from the certificate, and the certificate, " +

@@ -13,6 +13,7 @@ const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: 
 /** sys/policies/acl/<name>: the policy's HCL. */
 export const readPolicy = defineTool({
   name: "read_policy",
+  toolset: "policy",
   title: "Read an ACL policy",
   description: "Reads one ACL policy's rules (HCL) from sys/policies/acl.",
   // A policy lives in no mount, so no path rule governs it (vault: "none"); MCP_TOOLS_ALLOW/DENY name read_policy.
@@ -38,6 +39,7 @@ const VersionEntry = Type.Object({
 /** A secret's metadata, never its values: KV v2's metadata endpoint; on KV v1 only whether the folder lists it. */
 export const readSecretMetadata = defineTool({
   name: "read_secret_metadata",
+  toolset: "kv",
   title: "Read a secret's metadata",
   description: "Reads a KV secret's metadata (versions, times, custom metadata); never its values.",
   input: Type.Object({ mount: MountArg, path: PathArg }),
@@ -83,6 +85,7 @@ export const readSecretMetadata = defineTool({
 /** What the server's token may do at a Vault API path, and the policies it holds. */
 export const checkAccess = defineTool({
   name: "check_access",
+  toolset: "policy",
   title: "Check the token's access to a path",
   description: "Asks Vault which capabilities this server's token has on an API path (sys/capabilities-self) and which policies it holds (lookup-self).",
   // An API path (secret/data/..., sys/...), not a mount/path target; asking reveals capabilities only, never data.

@@ -15,6 +15,7 @@ import { compileListPlan, compileTargets, entryTarget, type ListPlan, type Targe
 import type { Target } from "../policy/policy.ts";
 import { addGuidanceSchema, GUIDANCE_FIELDS, guidance } from "./guidance.ts";
 import { coerceArguments, listedSchema } from "./listed-schema.ts";
+import type { Toolset } from "./toolsets.ts";
 
 export type { CallOutcome };
 
@@ -77,6 +78,8 @@ export interface ToolAnswer<O> {
 
 export interface ToolDefinition<I extends TObject = TObject, O extends TObject = TObject> {
   name: string;
+  /** The group MCP_TOOLSETS selects it by (src/tools/toolsets.ts); required, so a new tool cannot leave it out. */
+  toolset: Toolset;
   title: string;
   description: string;
   input: I;

@@ -14,6 +14,7 @@ const ctx = { log: silentLogger, vault: noVault } as unknown as ToolContext;
 
 const echo = defineTool({
   name: "echo",
+  toolset: "kv",
   title: "Echo",
   description: "Echoes its arguments",
   input: Type.Object({

@@ -108,6 +108,7 @@ describe("withholding", () => {
 describe("the registry", () => {
   const leaky = defineTool({
     name: "leaky",
+    toolset: "kv",
     title: "Leaky",
     description: "A tool that puts a value in its text instead of rendering from the view",
     input: Type.Object({ secret: Type.Optional(Type.String({ sensitive: true, maxLength: 5 })) }),
