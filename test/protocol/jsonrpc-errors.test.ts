@@ -104,7 +104,7 @@ describe("invalid params are -32602 with one readable sentence", () => {
   });
 
   it("keeps method-not-found for a method it does not serve", async () => {
-    const { body } = await post({ jsonrpc: "2.0", id: 9, method: "resources/list" });
+    const { body } = await post({ jsonrpc: "2.0", id: 9, method: "completion/complete", params: { ref: { type: "ref/prompt", name: "x" }, argument: { name: "a", value: "b" } } });
     expect(body.error).toEqual({ code: -32601, message: "Method not found" });
   });
 });
