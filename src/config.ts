@@ -6,6 +6,8 @@ import type { IdentitySettings } from "./vault/identity.ts";
 import { PathError, safePath } from "./vault/paths.ts";
 import { compileGlobs } from "./policy/globs.ts";
 import { parseRateLimit } from "./policy/limits.ts";
+import { allTools } from "./tools/index.ts";
+import { selectTools, type ToolChoice, ToolChoiceError } from "./tools/toolsets.ts";
 
 /** How the server gets its Vault token. Secrets (tokens, secret_ids) are held here only when given inline. */
 export type VaultAuth =
@@ -59,6 +61,8 @@ export interface Config {
   /** MCP_AUDIT_LOG: where the audit log goes. */
   readonly audit: AuditTarget;
   readonly tools: {
+    /** MCP_TOOLSETS (default "default": sys, kv, pki) or MCP_TOOLS: the names of the tools this server registers, in wiring-list order. */
+    readonly enabled: readonly string[];
     /** MCP_KV1_MERGE: KV v1 merges are refused (default) or serialised in this process ("local": one replica only). */
     readonly kv1Merge: "refuse" | "local";
     /** MCP_SECRET_VALUES and its settings: how values declared sensitive reach the model. */
@@ -153,6 +157,8 @@ const FLAGS: Record<string, string> = {
   "--max-sessions": "MCP_MAX_SESSIONS",
   "--metrics-addr": "MCP_METRICS_ADDR",
   "--kv1-merge": "MCP_KV1_MERGE",
+  "--toolsets": "MCP_TOOLSETS",
+  "--tools": "MCP_TOOLS",
   "--auth": "MCP_AUTH",
   "--auth-tokens-file": "MCP_AUTH_TOKENS_FILE",
   "--oauth-issuer": "MCP_OAUTH_ISSUER",
@@ -226,7 +232,9 @@ Whose Vault token a tool call uses (MCP_VAULT_IDENTITY; HTTP only):
   request          the caller's X-Vault-Token header (a call without one is refused; never the server's)
   jwt              MCP_AUTH=oauth: the caller's JWT exchanged at auth/<MCP_VAULT_JWT_MOUNT>/login (default VAULT_JWT_MOUNT, jwt), as
                    MCP_VAULT_JWT_ROLE or the role its claim MCP_VAULT_JWT_ROLE_CLAIM names; cached per JWT
-Audit log (MCP_AUDIT_LOG): stderr (default), a file (appended, reopened on SIGHUP), or off.`;
+Audit log (MCP_AUDIT_LOG): stderr (default), a file (appended, reopened on SIGHUP), or off.
+Tools served: MCP_TOOLSETS, comma-separated from sys, kv, pki, transit, policy, identity, all, default (= sys,kv,pki, the
+default); or MCP_TOOLS, exact tool names (docs/tools.md lists them). Not both. Tools not chosen are not served at all.`;
 
 function parseArgs(argv: readonly string[]): { command: Config["command"]; env: Record<string, string> } {
   let command: Config["command"] = "serve";
@@ -329,7 +337,7 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
     logLevel: logLevel as Level,
     identity: vaultIdentity(env),
     audit: auditTarget(env.MCP_AUDIT_LOG),
-    tools: { kv1Merge: kv1Merge(env.MCP_KV1_MERGE), secretValues: secretValues(env) },
+    tools: { enabled: enabledTools(env), kv1Merge: kv1Merge(env.MCP_KV1_MERGE), secretValues: secretValues(env) },
   };
   if ((config.vault.tls.clientCertFile === undefined) !== (config.vault.tls.clientKeyFile === undefined)) {
     throw new ConfigError("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY go together; set both or neither");
@@ -454,6 +462,22 @@ function listenerTls(env: Record<string, string | undefined>): Config["http"]["t
     throw new ConfigError("MCP_TLS_CERT_FILE and MCP_TLS_KEY_FILE go together (PEM certificate and its key); set both or neither");
   }
   return certFile && keyFile ? { certFile, keyFile } : undefined;
+}
+
+/** MCP_TOOLSETS or MCP_TOOLS (exclusive) as the names of the tools to serve; an unknown name stops the start, listing the valid ones. */
+function enabledTools(env: Record<string, string | undefined>): string[] {
+  const toolsets = list(env.MCP_TOOLSETS).map((w) => w.toLowerCase());
+  const tools = list(env.MCP_TOOLS);
+  if (toolsets.length > 0 && tools.length > 0) {
+    throw new ConfigError("MCP_TOOLSETS and MCP_TOOLS are both set; set one (MCP_TOOLS names exact tools, MCP_TOOLSETS groups of them)");
+  }
+  const choice: ToolChoice = tools.length > 0 ? { tools } : { toolsets: toolsets.length > 0 ? toolsets : ["default"] };
+  try {
+    return selectTools(allTools, choice).map((t) => t.name);
+  } catch (err) {
+    if (err instanceof ToolChoiceError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 function kv1Merge(value: string | undefined): "refuse" | "local" {

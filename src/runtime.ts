@@ -80,7 +80,9 @@ export function buildRuntime(config: Config, log: Logger, overrides: RuntimeOver
     tokenSourceFor(config.vault.auth, { client: (t) => new VaultClient({ ...connection, tokens: t }), log, timing: overrides.leaseTiming });
   const vault = new VaultClient({ ...connection, tokens });
   if (tokens instanceof TokenKeeper) tokens.onEvent = telemetry.token;
-  const registry = new ToolRegistry(allTools);
+  // Tools outside MCP_TOOLSETS / MCP_TOOLS are not registered: neither listed nor callable on this server.
+  const enabled = new Set(config.tools.enabled);
+  const registry = new ToolRegistry(allTools.filter((t) => enabled.has(t.name)));
   registry.observer = telemetry.calls;
   // A policy file that does not parse throws here: the server does not start on rules it cannot read.
   const { policy, limits } = buildPolicy(config.policy, log);

@@ -26,7 +26,7 @@ interface Run {
 async function doctor(env: Record<string, string>, args: string[] = [], binary?: string): Promise<Run> {
   const child = Bun.spawn([...(binary ? [binary] : [process.execPath, "run", "src/main.ts"]), "doctor", ...args], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MCP_HOST: "127.0.0.1", ...env },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", MCP_HOST: "127.0.0.1", MCP_TOOLSETS: "all", ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

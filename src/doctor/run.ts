@@ -33,8 +33,8 @@ function checkConfig(argv: readonly string[], env: Record<string, string | undef
       result: {
         name,
         status: "ok",
-        summary: `VAULT_ADDR ${config.vault.addr}, ${describeAuth(config.vault.auth)}, listener ${listener}, ${allTools.length} tools`,
-        data: { vault_addr: config.vault.addr, auth: config.vault.auth.method, namespace: config.vault.namespace ?? null, listener, tools: allTools.length },
+        summary: `VAULT_ADDR ${config.vault.addr}, ${describeAuth(config.vault.auth)}, listener ${listener}, ${config.tools.enabled.length} tools`,
+        data: { vault_addr: config.vault.addr, auth: config.vault.auth.method, namespace: config.vault.namespace ?? null, listener, tools: config.tools.enabled.length },
       },
       config,
       tls,
@@ -88,7 +88,8 @@ export async function runDoctor(argv: readonly string[], env: Record<string, str
     secrets.push(...token.secrets);
     out.push(token.result);
     if (!token.token || token.result.status === "fail") return rest("capabilities", "no working token");
-    const tools = allTools.map((t) => ({ name: t.name, readOnly: t.annotations.readOnlyHint }));
+    // Only the tools this configuration serves (MCP_TOOLSETS / MCP_TOOLS): a policy need not grant the others.
+    const tools = allTools.filter((t) => config.tools.enabled.includes(t.name)).map((t) => ({ name: t.name, readOnly: t.annotations.readOnlyHint }));
     out.push(await checkCapabilities(clientFor(new StaticToken(token.token)), tools, token.renewable === true));
     return out;
   })();

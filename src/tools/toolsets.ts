@@ -42,5 +42,7 @@ export function selectTools<T extends { name: string; toolset: Toolset }>(all: r
     return all.filter((t) => wanted.has(t.name));
   }
   const sets = toolsetsNamed(choice.toolsets);
+  // "all" is every tool of the wiring list, whatever its label says.
+  if (choice.toolsets.includes("all")) return [...all];
   return all.filter((t) => sets.has(t.toolset));
 }

@@ -176,7 +176,7 @@ export async function startWorld(): Promise<FuzzWorld> {
         return res;
       });
     }) as typeof fetch;
-    const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: token, MCP_AUDIT_LOG: "off" });
+    const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: token, MCP_AUDIT_LOG: "off", MCP_TOOLSETS: "all" });
     const runtime = buildRuntime(config, silentLogger, { fetch: recording });
     const audit = new AuditTail(auditFile, accessor);
     return {

@@ -36,7 +36,7 @@ export interface SpawnOptions {
 /** Runs a server process on a free loopback port and waits until its log says where it serves. */
 export async function spawnServer({ command, env = {}, vault = testVault() }: SpawnOptions): Promise<ServerProcess> {
   const child: Subprocess<"ignore", "ignore", "pipe"> = Bun.spawn(command, {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_HOST: "127.0.0.1", MCP_PORT: "0", ...env },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_HOST: "127.0.0.1", MCP_PORT: "0", MCP_TOOLSETS: "all", ...env },
     stdin: "ignore",
     stdout: "ignore",
     stderr: "pipe",

@@ -18,7 +18,9 @@ export interface TestServer {
 export function testServer(env: Record<string, string> = {}, overrides: RuntimeOverrides = {}): TestServer {
   const vault = testVault();
   // The audit log is tested on its own (test/audit); elsewhere its lines would only fill the runner's output.
-  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_AUDIT_LOG: "off", ...env });
+  // Every toolset unless the test chooses (the default toolsets are tested in test/tools/toolsets.test.ts).
+  const tools = env.MCP_TOOLS === undefined && env.MCP_TOOLSETS === undefined ? { MCP_TOOLSETS: "all" } : {};
+  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_AUDIT_LOG: "off", ...tools, ...env });
   const runtime = buildRuntime(config, silentLogger, overrides);
   const app = createApp({
     handleMcp: runtime.handleMcp,
