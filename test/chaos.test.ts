@@ -256,6 +256,14 @@ const VALID_ARGS: Record<string, Record<string, unknown>> = {
   read_pki_role: { mount: "pki", role_name: "web" },
   delete_pki_role: { mount: "pki", role_name: "web" },
   issue_pki_certificate: { mount: "pki", role_name: "web", common_name: "a.example.com" },
+  // A real CSR (its key was thrown away): the tool reads it before its first Vault request.
+  sign_pki_csr: { mount: "pki", role_name: "web", csr: "-----BEGIN CERTIFICATE REQUEST-----\nMIHWMH4CAQAwHDEaMBgGA1UEAwwRY2hhb3MuZXhhbXBsZS5jb20wWTATBgcqhkjO\nPQIBBggqhkjOPQMBBwNCAAS9PbYFaI876uUsHY5kzBZho7QRyX+WaWGQIq82lgwe\n2jA8ElfdLtttEUyeFezU7JUF/gyrrpLOlKd7Vj7ZyHN6oAAwCgYIKoZIzj0EAwID\nSAAwRQIgGs8H2JSgsYH0941axic38LnGp1XYDn7HbbcmHc0re3ACIQD1vCKNbiDV\nTyWR3P9+CuEnbZLhfFyxFdhsOk2QTnA5pA==\n-----END CERTIFICATE REQUEST-----" },
+  list_pki_certificates: { mount: "pki" },
+  read_pki_certificate: { mount: "pki", serial: "17:67:16:b0" },
+  revoke_pki_certificate: { mount: "pki", serial: "17:67:16:b0" },
+  tidy_pki: { mount: "pki" },
+  delete_pki_issuer: { mount: "pki", issuer: "chaos-issuer" },
+  set_default_pki_issuer: { mount: "pki", issuer: "chaos-issuer" },
 };
 
 describe("a token that Vault no longer accepts", () => {

@@ -68,6 +68,13 @@ path "secret/config" {
 #                                        key/issuer and POST <parent>/revoke
 #   create_pki_role, delete_pki_role     POST, DELETE pki/roles/<name>
 #   issue_pki_certificate                POST pki/issue/<role>
+#   sign_pki_csr                         POST pki/sign/<role>
+#   list_pki_certificates                LIST pki/certs
+#   read_pki_certificate                 GET pki/cert/<serial>
+#   revoke_pki_certificate               POST pki/revoke
+#   tidy_pki                             POST pki/tidy, GET pki/tidy-status
+#   delete_pki_issuer                    GET pki/issuer/<ref>, GET pki/config/issuers, DELETE pki/issuer/<id>
+#   set_default_pki_issuer               GET pki/issuer/<ref>, GET and POST pki/config/issuers
 path "pki/*" {
   capabilities = ["create", "read", "update", "patch", "delete", "list"]
 }

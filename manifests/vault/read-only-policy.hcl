@@ -23,7 +23,8 @@ path "secret/metadata/*" {
   capabilities = ["read", "list"]
 }
 
-# PKI: list and read issuers and roles. Issuing a certificate is an update, so it is refused.
+# PKI: list and read issuers, roles and certificates (list_pki_certificates, read_pki_certificate).
+# Issuing, signing, revoking, tidying and changing issuers are updates or deletes, so they are refused.
 path "pki/*" {
   capabilities = ["read", "list"]
 }

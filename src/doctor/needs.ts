@@ -120,6 +120,20 @@ function pkiNeeds(tool: string, l: Layout): Need[] {
       return [detect(p), at(`roles/${PROBE}`, "read", "check the role exists", "roles/*"), at(`roles/${PROBE}`, "delete", "delete a role", "roles/*")];
     case "issue_pki_certificate":
       return [detect(p), at(`issue/${PROBE}`, "update", "issue a certificate", "issue/*")];
+    case "sign_pki_csr":
+      return [detect(p), at(`sign/${PROBE}`, "update", "sign a CSR", "sign/*")];
+    case "list_pki_certificates":
+      return [detect(p), at("certs/", "list", "list certificates", "certs/*")];
+    case "read_pki_certificate":
+      return [detect(p), at(`cert/${PROBE}`, "read", "read a certificate", "cert/*")];
+    case "revoke_pki_certificate":
+      return [detect(p), at("revoke", "update", "revoke a certificate")];
+    case "tidy_pki":
+      return [detect(p), at("tidy", "update", "start a tidy"), at("tidy-status", "read", "read the tidy's state")];
+    case "delete_pki_issuer":
+      return [detect(p), at(`issuer/${PROBE}`, "read", "find the issuer", "issuer/*"), defaultIssuer, at(`issuer/${PROBE}`, "delete", "delete an issuer", "issuer/*")];
+    case "set_default_pki_issuer":
+      return [detect(p), at(`issuer/${PROBE}`, "read", "find the issuer", "issuer/*"), defaultIssuer, at("config/issuers", "update", "set the default issuer")];
   }
   return [];
 }
@@ -146,6 +160,13 @@ export const TOOL_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
   read_pki_role: (l) => pkiNeeds("read_pki_role", l),
   delete_pki_role: (l) => pkiNeeds("delete_pki_role", l),
   issue_pki_certificate: (l) => pkiNeeds("issue_pki_certificate", l),
+  sign_pki_csr: (l) => pkiNeeds("sign_pki_csr", l),
+  list_pki_certificates: (l) => pkiNeeds("list_pki_certificates", l),
+  read_pki_certificate: (l) => pkiNeeds("read_pki_certificate", l),
+  revoke_pki_certificate: (l) => pkiNeeds("revoke_pki_certificate", l),
+  tidy_pki: (l) => pkiNeeds("tidy_pki", l),
+  delete_pki_issuer: (l) => pkiNeeds("delete_pki_issuer", l),
+  set_default_pki_issuer: (l) => pkiNeeds("set_default_pki_issuer", l),
 };
 
 /** What the server itself needs besides the tools: /readyz looks the token up, and a renewable token renews itself. */

@@ -3,6 +3,8 @@ import { generateSecret } from "./generate.ts";
 import { kvTools } from "./kv.ts";
 import { mountTools } from "./mounts.ts";
 import { pkiTools } from "./pki.ts";
+import { pkiCertificateTools } from "./pki-certificates.ts";
+import { pkiIssuerAdminTools } from "./pki-issuer-admin.ts";
 import type { ToolDefinition } from "./registry.ts";
 
-export const allTools: readonly ToolDefinition<any, any>[] = [...mountTools, ...kvTools, generateSecret, ...pkiTools];
+export const allTools: readonly ToolDefinition<any, any>[] = [...mountTools, ...kvTools, generateSecret, ...pkiTools, ...pkiCertificateTools, ...pkiIssuerAdminTools];

@@ -217,6 +217,42 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
       if (stored.trim() !== s.certificate.trim()) return `the certificate answered is not Vault's ${s.serial}`;
       return s.common_name === sent.common_name ? undefined : `a certificate for ${JSON.stringify(s.common_name)} when ${JSON.stringify(sent.common_name)} was asked for`;
     }
+    case "sign_pki_csr":
+    case "read_pki_certificate": {
+      const res = await api(vault, "GET", `${mount}/cert/${encodePath(s.serial)}`);
+      const stored = res.json?.data?.certificate;
+      if (!stored) return `Vault has no certificate ${s.serial}`;
+      if (stored.trim() !== s.certificate.trim()) return `the certificate answered is not Vault's ${s.serial}`;
+      if (tool === "read_pki_certificate" && s.revoked !== Boolean(res.json.data.revocation_time)) return `revoked=${s.revoked}, but Vault's revocation_time is ${res.json.data.revocation_time}`;
+      return undefined;
+    }
+    case "list_pki_certificates": {
+      const res = await api(vault, "LIST", `${mount}/certs`);
+      const serials = (res.json?.data?.keys ?? []).map((k: string) => k.toLowerCase().replace(/-/g, ":"));
+      // Certificates issued by other calls meanwhile may be listed now: every serial answered must be Vault's.
+      const missing = s.serials.filter((x: string) => !serials.includes(x));
+      return missing.length === 0 ? undefined : `serials ${canonical(missing)} are not in Vault's list`;
+    }
+    case "revoke_pki_certificate": {
+      const res = await api(vault, "GET", `${mount}/cert/${encodePath(s.serial)}`);
+      const at = res.json?.data?.revocation_time;
+      if (s.revoked !== Boolean(at)) return `revoked=${s.revoked}, but Vault's revocation_time is ${at}`;
+      if (s.revoked && new Date(at * 1000).toISOString() !== new Date(s.revocation_time).toISOString()) return `revocation_time ${s.revocation_time} differs from Vault's ${at}`;
+      return undefined;
+    }
+    case "tidy_pki": {
+      const res = await api(vault, "GET", `${mount}/tidy-status`);
+      const state = res.json?.data?.state;
+      return state && state !== "Inactive" ? undefined : `tidy-status says ${JSON.stringify(state)} after a tidy was started`;
+    }
+    case "delete_pki_issuer": {
+      const res = await api(vault, "GET", `${mount}/issuer/${encodePath(s.issuer_id)}`);
+      return res.json?.data?.certificate ? `issuer ${s.issuer_id} still exists` : undefined;
+    }
+    case "set_default_pki_issuer": {
+      const res = await api(vault, "GET", `${mount}/config/issuers`);
+      return res.json?.data?.default === s.default_issuer ? undefined : `Vault's default issuer is ${res.json?.data?.default}, not ${s.default_issuer}`;
+    }
     case "generate_secret": {
       const version = await kvVersion(vault, s.mount);
       const now = version && (await kvData(vault, s.mount, s.path, version));
