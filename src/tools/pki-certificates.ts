@@ -293,6 +293,8 @@ export const tidyPki = defineTool({
       throw new ToolError('Invalid arguments "tidy_cert_store" and "tidy_revoked_certs": both are false, so there is nothing to tidy. Set at least one to true.');
     }
     const mount = await pkiMount(ctx, args.mount);
+    // The status before, to tell this run's from the previous run's right after (Vault may not have begun yet).
+    const previous = await tidyStatus(ctx.vault, mount).catch(() => undefined);
     let res;
     try {
       res = await startTidy(ctx.vault, mount, { tidy_cert_store: args.tidy_cert_store, tidy_revoked_certs: args.tidy_revoked_certs, safety_buffer: args.safety_buffer });
@@ -305,6 +307,10 @@ export const tidyPki = defineTool({
     let unread = "";
     try {
       status = await tidyStatus(ctx.vault, mount);
+      if (!status.time_started || status.time_started === previous?.time_started) {
+        status = undefined;
+        unread = " It had not begun when its status was read.";
+      }
     } catch (err) {
       unread = ` Its progress could not be read (${err instanceof Error ? err.message : String(err)}).`;
     }

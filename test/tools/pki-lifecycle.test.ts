@@ -146,6 +146,23 @@ describe("tidy_pki", () => {
   });
 });
 
+describe("an expired certificate", () => {
+  it("is not revoked (Vault says no revocation time), and tidy_pki removes it once past the safety buffer", async () => {
+    const s = sc(await ok(client, "sign_pki_csr", { mount, role_name: "web", csr: makeCsr("short.example.com").csr, ttl: "2s" }));
+    await Bun.sleep(Math.max(0, Date.parse(s.not_after) - Date.now()) + 1500);
+    expect(sc(await ok(client, "read_pki_certificate", { mount, serial: s.serial }))).toMatchObject({ expired: true, revoked: false });
+    const r = await ok(client, "revoke_pki_certificate", { mount, serial: s.serial });
+    expect(sc(r)).toEqual({ mount, serial: s.serial, revoked: false });
+    expect(text(r)).toContain("did not revoke");
+    expect((await vaultApi("GET", `${mount}/cert/${s.serial}`)).json.data.revocation_time).toBe(0);
+
+    await ok(client, "tidy_pki", { mount, safety_buffer: "1s" });
+    for (let i = 0; i < 50 && (await vaultApi("GET", `${mount}/tidy-status`)).json.data.state === "Running"; i++) await Bun.sleep(100);
+    expect((await vaultApi("LIST", `${mount}/certs`)).json.data.keys.map((k: string) => k.replace(/-/g, ":"))).not.toContain(s.serial);
+    expect(await refused(client, "read_pki_certificate", { mount, serial: s.serial })).toContain("holds no certificate");
+  });
+});
+
 describe("set_default_pki_issuer and delete_pki_issuer", () => {
   it("moves the default, refuses to delete the default issuer, and deletes one that is not", async () => {
     const m = unique("pki-iss");
