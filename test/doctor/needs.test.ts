@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_MOUNTS, judge, type Layout, lacking, type Need, policyFor, probePaths, TOOL_NEEDS } from "../../src/doctor/needs.ts";
 import { allTools } from "../../src/tools/index.ts";
+import { loadConfig } from "../../src/config.ts";
 
 const repoRoot = resolve(import.meta.dir, "..", "..");
 const names = allTools.map((t) => t.name);
@@ -25,10 +26,10 @@ function capabilitiesUnder(hcl: string): (path: string) => string[] {
   };
 }
 
-function refusedBy(policyFile: string, layout: Layout = v2): string[] {
+function refusedBy(policyFile: string, layout: Layout = v2, tools: readonly string[] = names): string[] {
   const caps = capabilitiesUnder(readFileSync(join(repoRoot, "manifests", "vault", policyFile), "utf8"));
-  const granted = Object.fromEntries(probePaths(names, layout).map((p) => [p, caps(p)]));
-  return judge(names, layout, granted, new Set())
+  const granted = Object.fromEntries(probePaths(tools, layout).map((p) => [p, caps(p)]));
+  return judge(tools, layout, granted, new Set())
     .filter((v) => v.missing.length > 0)
     .map((v) => v.tool);
 }
@@ -112,5 +113,11 @@ describe("cross-checked with manifests/vault", () => {
 
   it("mcp-server-policy lets every tool work", () => {
     expect(refusedBy("mcp-server-policy.hcl")).toEqual([]);
+  });
+
+  it("mcp-server-policy grants every endpoint the default toolsets need, as docs/tools.md lists them (secret/ as KV v2)", () => {
+    const served = loadConfig([], { VAULT_TOKEN: "t" }).tools.enabled;
+    expect(served.length).toBeGreaterThan(0);
+    expect(refusedBy("mcp-server-policy.hcl", v2, served)).toEqual([]);
   });
 });
