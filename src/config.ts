@@ -2,6 +2,8 @@
 import { readFileSync } from "node:fs";
 import type { AuditTarget } from "./audit.ts";
 import type { Level } from "./log.ts";
+import type { VaultAuth } from "./vault/auth.ts";
+import type { VaultTls } from "./vault/client.ts";
 import type { IdentitySettings } from "./vault/identity.ts";
 import { PathError, safePath } from "./vault/paths.ts";
 import { compileGlobs } from "./policy/globs.ts";
@@ -9,12 +11,7 @@ import { parseRateLimit } from "./policy/limits.ts";
 import { allTools } from "./tools/index.ts";
 import { selectTools, type ToolChoice, ToolChoiceError } from "./tools/toolsets.ts";
 
-/** How the server gets its Vault token. Secrets (tokens, secret_ids) are held here only when given inline. */
-export type VaultAuth =
-  | { readonly method: "token"; readonly token?: string; readonly tokenFile?: string }
-  /** Kubernetes and JWT auth log in the same way: POST auth/<mount>/login {role, jwt}, the JWT read from a file. */
-  | { readonly method: "kubernetes" | "jwt"; readonly mount: string; readonly role: string; readonly jwtFile: string }
-  | { readonly method: "approle"; readonly mount: string; readonly roleId: string; readonly secretId?: string; readonly secretIdFile?: string };
+export type { VaultAuth };
 
 export interface Config {
   readonly command: "serve" | "stdio";
@@ -592,6 +589,17 @@ function metricsListener(value: string | undefined): Config["http"]["metrics"] {
     throw new ConfigError(`MCP_METRICS_ADDR must be "host:port" (e.g. "0.0.0.0:9090"), ":port", or "off", got "${value}"`);
   }
   return { serve: "separate", host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+/** Reads VAULT_CACERT, VAULT_CLIENT_CERT and VAULT_CLIENT_KEY once, at start-up (here, so that vault/ never reads the config). */
+export function vaultTls(tls: Config["vault"]["tls"]): VaultTls {
+  return {
+    ca: readPem("VAULT_CACERT", tls.caCertFile),
+    cert: readPem("VAULT_CLIENT_CERT", tls.clientCertFile),
+    key: readPem("VAULT_CLIENT_KEY", tls.clientKeyFile),
+    serverName: tls.serverName,
+    skipVerify: tls.skipVerify,
+  };
 }
 
 /** Reads a PEM file named by the config, with an error that names the setting. */

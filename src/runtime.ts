@@ -1,6 +1,6 @@
 // The composition root: builds the Vault client, tool registry and MCP handlers from a Config. No side effects on import.
 import { type AuditLog, createAuditLog } from "./audit.ts";
-import { type Config, readMaskKey } from "./config.ts";
+import { type Config, readMaskKey, vaultTls } from "./config.ts";
 import { hostname, networkInterfaces } from "node:os";
 import { type Authenticator, createAuthenticator, NO_AUTH } from "./http/auth.ts";
 import { allowedHostsFrom, defaultAllowedHosts, type GuardPolicy } from "./http/guards.ts";
@@ -12,7 +12,7 @@ import { allTools } from "./tools/index.ts";
 import { ToolRegistry } from "./tools/registry.ts";
 import { secretValuesSettings } from "./tools/secret-values.ts";
 import { tokenSourceFor } from "./vault/auth.ts";
-import { explainingTlsFailures, vaultTls } from "./vault/auth-tls.ts";
+import { explainingTlsFailures } from "./vault/auth-tls.ts";
 import { type TokenSource, VaultClient } from "./vault/client.ts";
 import { createTelemetry, type Telemetry } from "./telemetry.ts";
 import { buildPolicy, type Limits, type Policy } from "./policy/index.ts";

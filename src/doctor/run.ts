@@ -1,7 +1,7 @@
 // `vault-mcp-server doctor`: runs every check in order with the server's own configuration, skipping what a failure makes moot.
-import { type Config, ConfigError, loadConfig } from "../config.ts";
+import { type Config, ConfigError, loadConfig, vaultTls } from "../config.ts";
 import { allTools } from "../tools/index.ts";
-import { explainingTlsFailures, vaultTls } from "../vault/auth-tls.ts";
+import { explainingTlsFailures } from "../vault/auth-tls.ts";
 import { type TokenSource, StaticToken, type VaultClientOptions, type VaultTls, VaultClient } from "../vault/client.ts";
 import { checkAddress, checkListener, checkTls } from "./checks.ts";
 import type { CheckResult } from "./report.ts";

@@ -1,17 +1,4 @@
-// TLS to Vault: the PEM files the config names, and certificate failures turned into words that say which setting to fix.
-import { type Config, readPem } from "../config.ts";
-import type { VaultTls } from "./client.ts";
-
-/** Reads VAULT_CACERT, VAULT_CLIENT_CERT and VAULT_CLIENT_KEY once, at start-up. */
-export function vaultTls(tls: Config["vault"]["tls"]): VaultTls {
-  return {
-    ca: readPem("VAULT_CACERT", tls.caCertFile),
-    cert: readPem("VAULT_CLIENT_CERT", tls.clientCertFile),
-    key: readPem("VAULT_CLIENT_KEY", tls.clientKeyFile),
-    serverName: tls.serverName,
-    skipVerify: tls.skipVerify,
-  };
-}
+// TLS to Vault: certificate failures turned into words that say which setting to fix (config.ts reads the PEM files).
 
 // OpenSSL/BoringSSL verification codes, as Bun's fetch reports them in `code`.
 const UNTRUSTED = new Set([

@@ -1,11 +1,17 @@
 // Picks the token source for the configured auth method; every one is a TokenKeeper, which renews and recovers.
-import type { VaultAuth } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { appRoleLogin, fileToken, fixedToken, jwtLogin, vaultTokenApi } from "./auth-login.ts";
 import { StaticToken, type TokenSource, type VaultClient } from "./client.ts";
 import { SecretFile } from "./token-file.ts";
 import { type Clock, type Credential, systemClock, TokenKeeper } from "./token-keeper.ts";
 import type { LeaseTiming } from "./token-lease.ts";
+
+/** How the server gets its Vault token (read into Config by config.ts). Secrets (tokens, secret_ids) are held here only when given inline. */
+export type VaultAuth =
+  | { readonly method: "token"; readonly token?: string; readonly tokenFile?: string }
+  /** Kubernetes and JWT auth log in the same way: POST auth/<mount>/login {role, jwt}, the JWT read from a file. */
+  | { readonly method: "kubernetes" | "jwt"; readonly mount: string; readonly role: string; readonly jwtFile: string }
+  | { readonly method: "approle"; readonly mount: string; readonly roleId: string; readonly secretId?: string; readonly secretIdFile?: string };
 
 export interface AuthDeps {
   /** A Vault client with the server's address, namespace and TLS that sends `tokens`' token. */
