@@ -112,3 +112,38 @@ export function journalNote(journal: Journal | undefined, err: unknown): string 
     ", so do not assume that nothing changed: read back what it touched."
   );
 }
+
+/** Vault's warnings, once each, as a line to append to a tool's text. */
+export function vaultNotes(warnings: readonly string[] | undefined): string {
+  return warnings && warnings.length > 0 ? `\nVault noted: ${[...new Set(warnings)].join(" ")}` : "";
+}
+
+/** Vault's own words from a failed request, without the "1 error occurred: * ..." wrapping of Go's multierror. */
+export function vaultWords(err: VaultError): string {
+  // VaultError has already unwrapped Go's multierror text (cleanVaultErrors).
+  return err.errors.join("; ") || `status ${err.status}, no reason given`;
+}
+
+/** Vault's own words when it refused a request with 400, or undefined for any other failure. */
+export function refusal(err: unknown): string | undefined {
+  return err instanceof VaultError && err.failure === "http" && err.status === 400 ? vaultWords(err) : undefined;
+}
+
+/** Whether a failed request may have changed Vault: anything but a refusal in Vault's own words or a request never sent. */
+export function maybeApplied(err: unknown): boolean {
+  if (err instanceof VaultAuthError) return false;
+  if (!(err instanceof VaultError)) return true;
+  if (err.isUncertain) return true;
+  // A 5xx is Vault's own word, but a step can fail after it stored something.
+  return err.failure === "http" && err.status >= 500;
+}
+
+/** A failure in one line, for a message that goes on to say what was checked afterwards. */
+export function failureWords(err: unknown): string {
+  if (err instanceof VaultError) {
+    if (err.failure === "http") return vaultWords(err);
+    if (err.isUncertain) return `${err.message}, so it may have been applied without an answer`;
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,10 +1,12 @@
 // Shared by the PKI tools: the PKI mount check, facts read from certificates with node:crypto, PEM and TTL helpers.
 import { createPublicKey, randomBytes, X509Certificate } from "node:crypto";
 import { Type } from "@sinclair/typebox";
-import { VaultAuthError, VaultError } from "../vault/errors.ts";
 import { MountNotFound } from "../vault/mount-info.ts";
 import { safeMount, safeName, type SafePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
+
+// Not PKI's: they live in errors.ts; re-exported so that the engines' files importing them from here keep working.
+export { failureWords, maybeApplied, refusal, vaultNotes, vaultWords } from "./errors.ts";
 import type { ToolContext } from "./registry.ts";
 
 export const MountArg = Type.String({ description: 'PKI mount, e.g. "pki" (the default)', default: "pki", minLength: 1, vault: "mount" });
@@ -115,41 +117,6 @@ export function duration(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;
   if (seconds % 60 === 0) return `${seconds / 60}m`;
   return `${seconds}s`;
-}
-
-/** Vault's warnings, once each, as a line to append to a tool's text. */
-export function vaultNotes(warnings: readonly string[] | undefined): string {
-  return warnings && warnings.length > 0 ? `\nVault noted: ${[...new Set(warnings)].join(" ")}` : "";
-}
-
-/** Vault's own words from a failed request, without the "1 error occurred: * ..." wrapping of Go's multierror. */
-export function vaultWords(err: VaultError): string {
-  // VaultError has already unwrapped Go's multierror text (cleanVaultErrors).
-  return err.errors.join("; ") || `status ${err.status}, no reason given`;
-}
-
-/** Vault's own words when it refused a request with 400, or undefined for any other failure. */
-export function refusal(err: unknown): string | undefined {
-  return err instanceof VaultError && err.failure === "http" && err.status === 400 ? vaultWords(err) : undefined;
-}
-
-/** Whether a failed request may have changed Vault: anything but a refusal in Vault's own words or a request never sent. */
-export function maybeApplied(err: unknown): boolean {
-  if (err instanceof VaultAuthError) return false;
-  if (!(err instanceof VaultError)) return true;
-  if (err.isUncertain) return true;
-  // A 5xx is Vault's own word, but a step can fail after it stored something.
-  return err.failure === "http" && err.status >= 500;
-}
-
-/** A failure in one line, for a message that goes on to say what was checked afterwards. */
-export function failureWords(err: unknown): string {
-  if (err instanceof VaultError) {
-    if (err.failure === "http") return vaultWords(err);
-    if (err.isUncertain) return `${err.message}, so it may have been applied without an answer`;
-    return err.message;
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** A key name no other key of the mount has, so a key whose answer was lost can be found among other callers' keys. */

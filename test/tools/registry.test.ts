@@ -38,16 +38,9 @@ const registry = new ToolRegistry([echo]);
 const errorText = (r: { content: { type: string; text?: string }[] }) => (r.content[0] as { text: string }).text;
 
 describe("the wiring list", () => {
-  it("serves exactly the tools the product promises", () => {
-    const names = new ToolRegistry(allTools).names().sort();
-    expect(names).toEqual(
-      [
-        "create_mount", "list_mounts", "delete_mount",
-        "read_secret", "write_secret", "list_secrets", "delete_secret", "generate_secret",
-        "enable_pki", "create_pki_issuer", "list_pki_issuers", "read_pki_issuer",
-        "create_pki_role", "list_pki_roles", "read_pki_role", "delete_pki_role", "issue_pki_certificate",
-      ].sort(),
-    );
+  // The names the product promises, per toolset, are the table in test/tools/toolsets.test.ts: the one place to review them.
+  it("registers every tool of the wiring list, each once", () => {
+    expect(new ToolRegistry(allTools).names()).toEqual(allTools.map((t) => t.name));
   });
 
   it("gives every tool a title, a description, schemas and all four annotations", () => {
