@@ -99,6 +99,26 @@ path "pki/root" {
   capabilities = ["deny"]
 }
 
+# Transit at transit/ (enable_transit mounts it through sys/mounts/* above):
+#   create/list/read/rotate/update_transit_key_config/delete_transit_key   transit/keys/<name>[/rotate|/config]
+#   encrypt_data, decrypt_data, rewrap_data, generate_hmac, sign_data,    POST transit/<op>/<name>
+#   verify_hmac, verify_signature, hash_data, generate_random_bytes       (transit/verify, transit/hash, transit/random)
+# The tools read a key before they use it, so encrypt never creates one by upsert.
+path "transit/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+
+# ...but never key material: no export, no backup (a backup holds every version's key), no restore.
+path "transit/export/*" {
+  capabilities = ["deny"]
+}
+path "transit/backup/*" {
+  capabilities = ["deny"]
+}
+path "transit/restore*" {
+  capabilities = ["deny"]
+}
+
 # MCP_SECRET_VALUES=wrap (the production overlay): values are handed over in single-use wrapping tokens.
 # The `default` policy grants this too; repeated for a token created with -no-default-policy.
 path "sys/wrapping/wrap" {

@@ -29,6 +29,12 @@ path "pki/*" {
   capabilities = ["read", "list"]
 }
 
+# Transit: list and read keys (public parts only). Encrypting, decrypting, signing and the rest are
+# updates, so they are refused.
+path "transit/keys/*" {
+  capabilities = ["read", "list"]
+}
+
 # /readyz and token renewal, as in mcp-server-policy.
 path "auth/token/lookup-self" {
   capabilities = ["read"]

@@ -23,6 +23,8 @@ export interface Layout {
   kvMount: string;
   kvVersion: 1 | 2;
   pkiMount: string;
+  /** The transit tools' mount; "transit" (their schema default) when not given. */
+  transitMount?: string;
 }
 
 /** A name no secret, role or issuer needs to have: capabilities-self answers for any path, existing or not. */
@@ -138,6 +140,47 @@ function pkiNeeds(tool: string, l: Layout): Need[] {
   return [];
 }
 
+function transitNeeds(tool: string, l: Layout): Need[] {
+  const t = l.transitMount ?? "transit";
+  const at = (rest: string, c: Capability, why: string, policyRest = rest) => need(`${t}/${rest}`, c, why, `${t}/${policyRest}`);
+  const readKey = at(`keys/${PROBE}`, "read", "check the key exists", "keys/*");
+  const op = (endpoint: string, why: string) => [detect(t), readKey, at(`${endpoint}/${PROBE}`, "update", why, `${endpoint}/*`)];
+  switch (tool) {
+    case "enable_transit":
+      return [need(`sys/mounts/${t}`, "update", `mount transit at ${t}/`)];
+    case "create_transit_key":
+      return [detect(t), readKey, at(`keys/${PROBE}`, "create", "create a key", "keys/*"), at(`keys/${PROBE}`, "update", "create a key", "keys/*")];
+    case "list_transit_keys":
+      return [detect(t), at("keys/", "list", "list keys", "keys/*")];
+    case "read_transit_key":
+      return [detect(t), at(`keys/${PROBE}`, "read", "read a key", "keys/*")];
+    case "rotate_transit_key":
+      return [detect(t), readKey, at(`keys/${PROBE}/rotate`, "update", "rotate a key", "keys/*")];
+    case "update_transit_key_config":
+      return [detect(t), readKey, at(`keys/${PROBE}/config`, "update", "configure a key", "keys/*")];
+    case "delete_transit_key":
+      return [detect(t), readKey, at(`keys/${PROBE}`, "delete", "delete a key", "keys/*")];
+    case "encrypt_data":
+      return op("encrypt", "encrypt");
+    case "decrypt_data":
+      return op("decrypt", "decrypt");
+    case "rewrap_data":
+      return op("rewrap", "rewrap a ciphertext");
+    case "generate_hmac":
+      return op("hmac", "compute an HMAC");
+    case "sign_data":
+      return op("sign", "sign");
+    case "verify_hmac":
+    case "verify_signature":
+      return op("verify", "verify");
+    case "hash_data":
+      return [detect(t), at("hash", "update", "hash data")];
+    case "generate_random_bytes":
+      return [detect(t), at("random", "update", "draw random bytes")];
+  }
+  return [];
+}
+
 /** Every tool's needs, by tool name. A tool missing here is reported by doctor as unknown, and fails test/doctor/needs.test.ts. */
 export const TOOL_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
   create_mount: () => [need(`sys/mounts/${PROBE}`, "update", "mount an engine", "sys/mounts/*")],
@@ -160,6 +203,22 @@ export const TOOL_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
   read_pki_role: (l) => pkiNeeds("read_pki_role", l),
   delete_pki_role: (l) => pkiNeeds("delete_pki_role", l),
   issue_pki_certificate: (l) => pkiNeeds("issue_pki_certificate", l),
+  enable_transit: (l) => transitNeeds("enable_transit", l),
+  create_transit_key: (l) => transitNeeds("create_transit_key", l),
+  list_transit_keys: (l) => transitNeeds("list_transit_keys", l),
+  read_transit_key: (l) => transitNeeds("read_transit_key", l),
+  rotate_transit_key: (l) => transitNeeds("rotate_transit_key", l),
+  update_transit_key_config: (l) => transitNeeds("update_transit_key_config", l),
+  delete_transit_key: (l) => transitNeeds("delete_transit_key", l),
+  encrypt_data: (l) => transitNeeds("encrypt_data", l),
+  decrypt_data: (l) => transitNeeds("decrypt_data", l),
+  rewrap_data: (l) => transitNeeds("rewrap_data", l),
+  generate_hmac: (l) => transitNeeds("generate_hmac", l),
+  verify_hmac: (l) => transitNeeds("verify_hmac", l),
+  sign_data: (l) => transitNeeds("sign_data", l),
+  verify_signature: (l) => transitNeeds("verify_signature", l),
+  hash_data: (l) => transitNeeds("hash_data", l),
+  generate_random_bytes: (l) => transitNeeds("generate_random_bytes", l),
   sign_pki_csr: (l) => pkiNeeds("sign_pki_csr", l),
   list_pki_certificates: (l) => pkiNeeds("list_pki_certificates", l),
   read_pki_certificate: (l) => pkiNeeds("read_pki_certificate", l),

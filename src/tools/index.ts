@@ -6,5 +6,7 @@ import { pkiTools } from "./pki.ts";
 import { pkiCertificateTools } from "./pki-certificates.ts";
 import { pkiIssuerAdminTools } from "./pki-issuer-admin.ts";
 import type { ToolDefinition } from "./registry.ts";
+import { transitKeyTools } from "./transit.ts";
+import { transitDataTools } from "./transit-data.ts";
 
-export const allTools: readonly ToolDefinition<any, any>[] = [...mountTools, ...kvTools, generateSecret, ...pkiTools, ...pkiCertificateTools, ...pkiIssuerAdminTools];
+export const allTools: readonly ToolDefinition<any, any>[] = [...mountTools, ...kvTools, generateSecret, ...pkiTools, ...pkiCertificateTools, ...pkiIssuerAdminTools, ...transitKeyTools, ...transitDataTools];

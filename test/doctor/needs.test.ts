@@ -60,8 +60,8 @@ describe("the capability table", () => {
   });
 
   it("never names a path outside the mounts it was given, sys/mounts and the token's own endpoints", () => {
-    const other: Layout = { kvMount: "team-kv", kvVersion: 2, pkiMount: "team-pki" };
-    for (const path of probePaths(names, other)) expect(path).toMatch(/^(team-kv\/|team-pki\/|sys\/mounts(\/|$))/);
+    const other: Layout = { kvMount: "team-kv", kvVersion: 2, pkiMount: "team-pki", transitMount: "team-transit" };
+    for (const path of probePaths(names, other)) expect(path).toMatch(/^(team-kv\/|team-pki\/|team-transit\/|sys\/mounts(\/|$))/);
   });
 });
 

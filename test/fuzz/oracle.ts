@@ -264,6 +264,90 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
       if (version === 2 && s.version !== now.version) return `answered version ${s.version}, but Vault's latest is ${now.version}`;
       return undefined;
     }
+    case "enable_transit": {
+      if (s.path !== normal(Object.hasOwn(sent, "path") ? sent.path : DEFAULT_MOUNT[tool])) return `answered for path ${JSON.stringify(s.path)}`;
+      const res = await api(vault, "GET", "sys/mounts");
+      return res.json?.data?.[`${s.path}/`]?.type === "transit" ? undefined : `no transit mount at ${s.path}/ afterwards`;
+    }
+    case "create_transit_key":
+    case "read_transit_key":
+    case "update_transit_key_config":
+    case "rotate_transit_key": {
+      const key = (await api(vault, "GET", `${mount}/keys/${encodePath(s.name)}`)).json?.data;
+      if (!key) return `key ${s.name} does not exist in Vault`;
+      if (s.type !== undefined && s.type !== key.type) return `type ${s.type} differs from Vault's ${key.type}`;
+      if (tool === "create_transit_key" && key.type !== (sent.type ?? "aes256-gcm96")) return `Vault's key is ${key.type}, not the ${String(sent.type)} asked for`;
+      if (key.latest_version < s.latest_version) return `latest_version ${s.latest_version} is past Vault's ${key.latest_version}`;
+      for (const k of ["min_decryption_version", "min_encryption_version", "deletion_allowed"]) {
+        if (tool === "update_transit_key_config" && sent[k] !== undefined && key[k] !== sent[k]) return `${k} reads back as ${key[k]}, not ${String(sent[k])}`;
+      }
+      return undefined;
+    }
+    case "delete_transit_key": {
+      const res = await api(vault, "GET", `${mount}/keys/${encodePath(s.name)}`);
+      return res.status === 404 ? undefined : `key ${s.name} still answers ${res.status}`;
+    }
+    case "list_transit_keys": {
+      const res = await api(vault, "LIST", `${mount}/keys`);
+      return sameSet(s.keys, res.json?.data?.keys ?? []) ? undefined : "the keys listed differ from Vault's";
+    }
+    case "encrypt_data":
+    case "decrypt_data":
+    case "rewrap_data": {
+      // Each answer is checked by Vault decrypting it (or the ciphertext sent) again: the plaintexts must agree.
+      const b64 = (t: unknown) => Buffer.from(String(t ?? ""), "utf8").toString("base64");
+      const ctx = (c: unknown) => (c === undefined ? {} : { context: b64(c) });
+      const items: Record<string, unknown>[] = Array.isArray(sent.items) ? (sent.items as Record<string, unknown>[]) : [sent];
+      const answers: Record<string, any>[] = s.results ?? [s];
+      if (answers.length !== items.length) return `${answers.length} results for ${items.length} items`;
+      for (const [i, item] of items.entries()) {
+        const a = answers[i]!;
+        if (a.error !== undefined) continue;
+        const context = ctx(item.context ?? sent.context);
+        const ciphertext = tool === "decrypt_data" ? item.ciphertext : a.ciphertext;
+        const res = await api(vault, "POST", `${mount}/decrypt/${encodePath(s.name)}`, { ciphertext, ...context });
+        const plain: string | undefined = res.json?.data?.plaintext;
+        if (plain === undefined) return `Vault cannot decrypt ${String(ciphertext)} (${res.status})`;
+        if (tool === "encrypt_data") {
+          const want = sent.plaintext_is_base64 === true ? String(item.plaintext) : b64(item.plaintext);
+          if (plain !== want) return `item ${i} decrypts to ${plain}, not the plaintext sent`;
+        } else if (tool === "decrypt_data") {
+          const got = a.encoding === "utf8" ? b64(a.plaintext) : a.plaintext;
+          if (got !== plain) return `item ${i} answered a plaintext that is not Vault's`;
+        } else {
+          const before = await api(vault, "POST", `${mount}/decrypt/${encodePath(s.name)}`, { ciphertext: sent.ciphertext, ...context });
+          if (before.json?.data?.plaintext !== plain) return "the rewrapped ciphertext decrypts to another plaintext";
+          if (!String(a.ciphertext).startsWith(`vault:v${a.key_version}:`)) return `the ciphertext does not name version ${a.key_version}`;
+        }
+      }
+      return undefined;
+    }
+    case "generate_hmac":
+    case "sign_data":
+    case "verify_hmac":
+    case "verify_signature": {
+      const input = sent.input_is_base64 === true ? sent.input : Buffer.from(String(sent.input), "utf8").toString("base64");
+      const proof = tool === "generate_hmac" ? { hmac: s.hmac } : tool === "verify_hmac" ? { hmac: sent.hmac } : { signature: tool === "sign_data" ? s.signature : sent.signature };
+      const extra = {
+        ...(tool.endsWith("hmac") ? { algorithm: sent.algorithm ?? "sha2-256" } : { hash_algorithm: sent.hash_algorithm ?? "sha2-256" }),
+        ...(sent.context !== undefined ? { context: Buffer.from(String(sent.context), "utf8").toString("base64") } : {}),
+        ...(sent.signature_algorithm !== undefined ? { signature_algorithm: sent.signature_algorithm } : {}),
+      };
+      const res = await api(vault, "POST", `${mount}/verify/${encodePath(s.name)}`, { input, ...proof, ...extra });
+      const valid = res.json?.data?.valid;
+      if (typeof valid !== "boolean") return `Vault cannot verify it (${res.status})`;
+      const expected = tool === "generate_hmac" || tool === "sign_data" ? true : s.valid;
+      return valid === expected ? undefined : `Vault says valid=${valid}, the answer ${expected}`;
+    }
+    case "hash_data": {
+      const input = sent.input_is_base64 === true ? sent.input : Buffer.from(String(sent.input), "utf8").toString("base64");
+      const res = await api(vault, "POST", `${mount}/hash`, { input, algorithm: s.algorithm, format: s.format });
+      return res.json?.data?.sum === s.sum ? undefined : `sum ${s.sum} differs from Vault's ${res.json?.data?.sum}`;
+    }
+    case "generate_random_bytes": {
+      const n = s.format === "hex" ? s.random_bytes.length / 2 : Buffer.from(s.random_bytes, "base64").length;
+      return n === s.bytes ? undefined : `${n} bytes answered when ${s.bytes} were asked for`;
+    }
     default:
       return `no check for ${tool}: add one to test/fuzz/oracle.ts`;
   }

@@ -13,7 +13,7 @@ export interface SeenRequest {
 const TOKEN_SELF = new Set(["auth/token/lookup-self", "auth/token/renew-self"]);
 
 /** Tools whose `path` argument is a mount to create or delete (sys/mounts/<path>). */
-const MOUNT_MANAGERS = new Set(["create_mount", "delete_mount", "enable_pki"]);
+const MOUNT_MANAGERS = new Set(["create_mount", "delete_mount", "enable_pki", "enable_transit"]);
 
 /** The schema defaults the registry applies, which decide the mount a call without one works on: read from each tool's own schema. */
 export const DEFAULT_MOUNT: Record<string, string> = Object.fromEntries(
