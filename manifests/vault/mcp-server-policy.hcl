@@ -35,23 +35,31 @@ path "secret/data/*" {
 }
 
 # delete_secret (whole secret): POST versions=[N], a soft delete of exactly the version it read (recoverable
-# with undelete), never "whatever is latest by then".
+# with undelete), never "whatever is latest by then"; delete_secret_versions: POST the versions given.
 path "secret/delete/*" {
   capabilities = ["update"]
 }
 
-# list_secrets (LIST, including the mount's top level secret/metadata/), and write_secret reads
-# current_version so that creating never overwrites a concurrent writer. No delete here: deleting
-# metadata destroys every version for good, which no tool does.
-path "secret/metadata/*" {
-  capabilities = ["read", "list"]
+# undelete_secret_versions: POST versions=[...], recovering soft-deleted versions.
+path "secret/undelete/*" {
+  capabilities = ["update"]
 }
 
-# Permanent destruction of versions, and the engine settings (e.g. delete_version_after), are
-# never needed by the tools.
-path "secret/destroy/*" {
-  capabilities = ["deny"]
+# list_secrets (LIST, including the mount's top level secret/metadata/), and write_secret reads
+# current_version so that creating never overwrites a concurrent writer; read_secret_metadata (GET),
+# write_secret_metadata (POST), delete_secret_metadata (DELETE: every version and the metadata, for
+# good). To keep an agent from that, grant only ["create", "read", "update", "list"] here.
+path "secret/metadata/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
 }
+
+# destroy_secret_versions: POST versions=[...], destroying their data for good. To keep an agent
+# from that, set ["deny"] here.
+path "secret/destroy/*" {
+  capabilities = ["update"]
+}
+
+# The engine settings (e.g. the mount's delete_version_after) are never needed by the tools.
 path "secret/config" {
   capabilities = ["deny"]
 }

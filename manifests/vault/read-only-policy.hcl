@@ -1,5 +1,5 @@
 # read-only-policy: vault-mcp-server's read tools only (list_mounts, read_secret, list_secrets,
-# list_pki_issuers, read_pki_issuer, list_pki_roles, read_pki_role). With this policy every write
+# read_secret_metadata, list_pki_issuers, read_pki_issuer, list_pki_roles, read_pki_role). With this policy every write
 # tool is refused by Vault itself, whatever the agent or its approvals say. Write it with:
 #   vault policy write read-only-policy read-only-policy.hcl
 
@@ -18,7 +18,7 @@ path "secret/data/*" {
   capabilities = ["read"]
 }
 
-# list_secrets
+# list_secrets, read_secret_metadata
 path "secret/metadata/*" {
   capabilities = ["read", "list"]
 }

@@ -92,6 +92,33 @@ function kvNeeds(tool: string, l: Layout): Need[] {
   return [];
 }
 
+/** KV v2's lifecycle tools (versions and metadata); on KV v1 they only find the mount's version and refuse, except read_secret_metadata's listing. */
+function kvLifecycleNeeds(tool: string, l: Layout): Need[] {
+  const k = l.kvMount;
+  if (l.kvVersion === 1) return tool === "read_secret_metadata" ? [detect(k), need(`${k}/`, "list", "tell whether the secret exists", `${k}/*`)] : [detect(k)];
+  const at = (endpoint: string, c: Capability, why: string) => need(`${k}/${endpoint}/${PROBE}`, c, why, `${k}/${endpoint}/*`);
+  const readMeta = at("metadata", "read", "read the versions and settings");
+  switch (tool) {
+    case "read_secret_metadata":
+      return [detect(k), readMeta];
+    case "write_secret_metadata":
+      return [detect(k), at("metadata", "create", "set a new secret's metadata"), at("metadata", "update", "change the metadata"), readMeta];
+    case "patch_secret":
+      return [detect(k), at("data", "patch", "merge-patch the latest version")];
+    case "delete_secret_versions":
+      return [detect(k), readMeta, at("delete", "update", "soft-delete versions")];
+    case "undelete_secret_versions":
+      return [detect(k), readMeta, at("undelete", "update", "recover versions")];
+    case "destroy_secret_versions":
+      return [detect(k), readMeta, at("destroy", "update", "destroy versions")];
+    case "delete_secret_metadata":
+      return [detect(k), readMeta, at("metadata", "delete", "delete the metadata and every version")];
+    case "rollback_secret":
+      return [detect(k), readMeta, at("data", "read", "read the earlier version"), at("data", "update", "write it as a new version (cas)")];
+  }
+  return [];
+}
+
 function pkiNeeds(tool: string, l: Layout): Need[] {
   const p = l.pkiMount;
   const at = (rest: string, c: Capability, why: string, policyRest = rest) => need(`${p}/${rest}`, c, why, `${p}/${policyRest}`);
@@ -194,6 +221,14 @@ export const TOOL_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
   list_secrets: (l) => kvNeeds("list_secrets", l),
   delete_secret: (l) => kvNeeds("delete_secret", l),
   generate_secret: (l) => kvNeeds("generate_secret", l),
+  read_secret_metadata: (l) => kvLifecycleNeeds("read_secret_metadata", l),
+  write_secret_metadata: (l) => kvLifecycleNeeds("write_secret_metadata", l),
+  patch_secret: (l) => kvLifecycleNeeds("patch_secret", l),
+  delete_secret_versions: (l) => kvLifecycleNeeds("delete_secret_versions", l),
+  undelete_secret_versions: (l) => kvLifecycleNeeds("undelete_secret_versions", l),
+  destroy_secret_versions: (l) => kvLifecycleNeeds("destroy_secret_versions", l),
+  delete_secret_metadata: (l) => kvLifecycleNeeds("delete_secret_metadata", l),
+  rollback_secret: (l) => kvLifecycleNeeds("rollback_secret", l),
   enable_pki: (l) => [need(`sys/mounts/${l.pkiMount}`, "update", `mount PKI at ${l.pkiMount}/`)],
   create_pki_issuer: (l) => pkiNeeds("create_pki_issuer", l),
   list_pki_issuers: (l) => pkiNeeds("list_pki_issuers", l),

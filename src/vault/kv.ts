@@ -238,3 +238,73 @@ export async function replaceV1(vault: VaultClient, at: KvLocation, data: Record
     return { created: before === null, removed: before ? Object.keys(before.data).filter((k) => !hasKey(data, k)) : [] };
   });
 }
+
+/** KV v2: everything the metadata endpoint says of one secret (settings, times, every version's state). */
+export interface KvFullMetadata extends KvMetadata {
+  oldest_version?: number;
+  created_time?: string;
+  updated_time?: string;
+  max_versions?: number;
+  cas_required?: boolean;
+  delete_version_after?: string;
+  custom_metadata?: Record<string, string> | null;
+}
+
+/** KV v2: the secret's whole metadata, or null when it has none (never written, or its metadata was deleted). */
+export async function readFullMetadataV2(vault: VaultClient, at: KvLocation): Promise<KvFullMetadata | null> {
+  const res = await vault.read<Partial<KvFullMetadata>>(apiPath(at.mount, "metadata", at.path));
+  if (!res?.data) return null;
+  return { ...res.data, current_version: res.data.current_version ?? 0, versions: res.data.versions ?? {} };
+}
+
+/** The settings write_secret_metadata may change; a field left out is kept as Vault holds it. */
+export interface KvMetadataSettings {
+  max_versions?: number;
+  cas_required?: boolean;
+  delete_version_after?: string;
+  /** Replaces the whole custom metadata ({} clears it). */
+  custom_metadata?: Record<string, string>;
+}
+
+/** KV v2: sets the secret's metadata (creating it when the secret has none). The same settings twice are the same: safe to resend. */
+export async function writeMetadataV2(vault: VaultClient, at: KvLocation, settings: KvMetadataSettings): Promise<void> {
+  await vault.write(apiPath(at.mount, "metadata", at.path), settings, { idempotent: true });
+}
+
+/** KV v2: deletes every version and the metadata, for good. Not resent: a secret recreated meanwhile would go too. */
+export async function deleteMetadataV2(vault: VaultClient, at: KvLocation): Promise<void> {
+  await vault.delete(apiPath(at.mount, "metadata", at.path));
+}
+
+/** KV v2: recovers soft-deleted versions (a destroyed one stays destroyed). The same versions twice: safe to resend. */
+export async function undeleteVersionsV2(vault: VaultClient, at: KvLocation, versions: number[]): Promise<void> {
+  await vault.write(apiPath(at.mount, "undelete", at.path), { versions }, { idempotent: true });
+}
+
+/** KV v2: destroys these versions' data for good (their metadata stays, marked destroyed). Safe to resend. */
+export async function destroyVersionsV2(vault: VaultClient, at: KvLocation, versions: number[]): Promise<void> {
+  await vault.write(apiPath(at.mount, "destroy", at.path), { versions }, { idempotent: true });
+}
+
+/**
+ * KV v2: applies `patch` to the latest version as a JSON merge patch (RFC 7396) exactly: objects merge key by key at
+ * every depth, null removes a key, anything else replaces. Returns the new version; 404 when there is no live latest
+ * version. A merge patch applied twice gives what it gives once, so it may be resent (a cas our own first copy beat is
+ * reported by the client as the uncertain loss it is).
+ */
+export async function mergePatchV2(vault: VaultClient, at: KvLocation, patch: Record<string, unknown>, cas?: number): Promise<number | undefined> {
+  const res = await vault.patch<{ version?: number }>(
+    apiPath(at.mount, "data", at.path),
+    { data: patch, ...(cas !== undefined ? { options: { cas } } : {}) },
+    { idempotent: true },
+  );
+  return res.data?.version;
+}
+
+/** A version's state now: destroyed, deleted (a deletion time passed), or live (possibly with a deletion scheduled). */
+export function versionState(state: KvVersionState | undefined, now = Date.now()): "live" | "deleted" | "destroyed" | "unknown" {
+  if (!state) return "unknown";
+  if (state.destroyed) return "destroyed";
+  if (state.deletion_time && Date.parse(state.deletion_time) <= now) return "deleted";
+  return "live";
+}

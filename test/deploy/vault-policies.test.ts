@@ -145,9 +145,15 @@ describe('mcp-server-policy lets every tool do its job, and no more', () => {
     await denied(token, 'DELETE', `secret/data/${prefix}/db`);
   });
 
-  it('refuses what no tool does: destroying versions, deleting all metadata, changing the engine settings', async () => {
-    await denied(token, 'PUT', `secret/destroy/${prefix}/db`, { versions: [1] });
-    await denied(token, 'DELETE', `secret/metadata/${prefix}/db`);
+  it('KV v2 lifecycle: sets metadata, undeletes, destroys a version, and deletes the metadata with every version', async () => {
+    await ok(token, 'POST', `secret/metadata/${prefix}/db`, { max_versions: 5, custom_metadata: { owner: 'deploy-test' } });
+    await ok(token, 'POST', `secret/undelete/${prefix}/db`, { versions: [3] });
+    await ok(token, 'PUT', `secret/destroy/${prefix}/db`, { versions: [1] });
+    expect((await ok(token, 'GET', `secret/metadata/${prefix}/db`)).data.versions['1'].destroyed).toBe(true);
+    await ok(token, 'DELETE', `secret/metadata/${prefix}/db`);
+  });
+
+  it('refuses what no tool does: changing the engine settings', async () => {
     await denied(token, 'POST', 'secret/config', { delete_version_after: '1s' });
   });
 
@@ -227,6 +233,10 @@ describe('read-only-policy lets the read tools work and Vault refuse every write
     await denied(token, 'PATCH', `secret/data/${prefix}/app`, { data: { key: 'w' } });
     await denied(token, 'DELETE', `secret/data/${prefix}/app`);
     await denied(token, 'POST', `secret/delete/${prefix}/app`, { versions: [1] });
+    await denied(token, 'POST', `secret/undelete/${prefix}/app`, { versions: [1] });
+    await denied(token, 'PUT', `secret/destroy/${prefix}/app`, { versions: [1] });
+    await denied(token, 'POST', `secret/metadata/${prefix}/app`, { max_versions: 1 });
+    await denied(token, 'DELETE', `secret/metadata/${prefix}/app`);
     await denied(token, 'POST', `sys/mounts/ro-${id}`, { type: 'kv' });
   });
 

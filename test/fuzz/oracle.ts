@@ -50,6 +50,32 @@ export function badErrorText(text: string): string | undefined {
 }
 
 const KV_TOOLS = new Set(["read_secret", "write_secret", "list_secrets", "delete_secret", "generate_secret"]);
+const KV_LIFECYCLE_TOOLS = new Set([
+  "read_secret_metadata",
+  "write_secret_metadata",
+  "patch_secret",
+  "delete_secret_versions",
+  "undelete_secret_versions",
+  "destroy_secret_versions",
+  "delete_secret_metadata",
+  "rollback_secret",
+]);
+
+/** Why `now` is not what a JSON merge patch (RFC 7396) of `patch` leaves, or undefined: set leaves equal, null leaves gone. */
+function unmerged(patch: Record<string, unknown>, now: Record<string, unknown> | undefined, at = ""): string | undefined {
+  for (const [k, v] of Object.entries(patch)) {
+    const here = now && Object.hasOwn(now, k) ? now[k] : undefined;
+    if (v === null) {
+      if (now && Object.hasOwn(now, k)) return `key ${JSON.stringify(at + k)} is still there after a null removed it`;
+    } else if (v && typeof v === "object" && !Array.isArray(v)) {
+      if (!here || typeof here !== "object" || Array.isArray(here)) return `key ${JSON.stringify(at + k)} is not an object after merging one`;
+      const why = unmerged(v as Record<string, unknown>, here as Record<string, unknown>, `${at}${k}.`);
+      if (why) return why;
+    } else if (canonical(here) !== canonical(v)) return `key ${JSON.stringify(at + k)} reads back as ${canonical(here)}, not ${canonical(v)}`;
+  }
+  return undefined;
+}
+
 
 /** A mount or path argument as the server reads it: one leading and one trailing slash tolerated. */
 function normal(raw: unknown): unknown {
@@ -99,7 +125,7 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
   const mountArg = normal(Object.hasOwn(sent, "mount") ? sent.mount : (DEFAULT_MOUNT[tool] ?? "pki"));
   if ("mount" in def.input.properties && s.mount !== mountArg) return `answered for mount ${JSON.stringify(s.mount)} when asked for ${JSON.stringify(mountArg)}`;
   const mount = encodePath(String(s.mount ?? ""));
-  if (KV_TOOLS.has(tool)) {
+  if (KV_TOOLS.has(tool) || KV_LIFECYCLE_TOOLS.has(tool)) {
     const pathArg = normal(Object.hasOwn(sent, "path") ? sent.path : "");
     if (s.path !== pathArg) return `answered for path ${JSON.stringify(s.path)} when asked for ${JSON.stringify(pathArg)}`;
   }
@@ -154,6 +180,57 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
       const res = await api(vault, "LIST", `${folder}/`);
       const keys: string[] = res.json?.data?.keys ?? [];
       return sameSet(s.keys, keys) ? undefined : `keys ${canonical(s.keys)} differ from Vault's ${canonical(keys)}`;
+    }
+    case "read_secret_metadata": {
+      if (s.kv_version === 1) {
+        const exists = (await kvData(vault, s.mount, s.path, 1)) !== null;
+        return exists === s.exists ? undefined : `exists=${s.exists}, but Vault ${exists ? "holds" : "holds no"} such secret`;
+      }
+      const meta = (await api(vault, "GET", `${mount}/metadata/${encodePath(s.path)}`)).json?.data;
+      if (!meta) return s.exists ? "exists=true, but Vault has no metadata there" : undefined;
+      if (!s.exists) return "exists=false, but Vault has metadata there";
+      if (s.current_version !== meta.current_version) return `current_version ${s.current_version} differs from Vault's ${meta.current_version}`;
+      const versions = s.versions.map((v: { version: number }) => String(v.version));
+      return sameSet(versions, Object.keys(meta.versions ?? {})) ? undefined : `versions ${canonical(versions)} differ from Vault's ${canonical(Object.keys(meta.versions ?? {}))}`;
+    }
+    case "write_secret_metadata": {
+      const meta = (await api(vault, "GET", `${mount}/metadata/${encodePath(s.path)}`)).json?.data;
+      if (!meta) return "Vault has no metadata there afterwards";
+      for (const k of ["max_versions", "cas_required", "custom_metadata"] as const) {
+        const vaults = k === "custom_metadata" ? (meta[k] ?? {}) : meta[k];
+        if (canonical(s[k]) !== canonical(vaults)) return `${k} ${canonical(s[k])} differs from Vault's ${canonical(vaults)}`;
+        if (sent[k] !== undefined && canonical(sent[k]) !== canonical(vaults)) return `${k} was sent as ${canonical(sent[k])}, but Vault holds ${canonical(vaults)}`;
+      }
+      return undefined;
+    }
+    case "patch_secret": {
+      const res = await api(vault, "GET", `${mount}/data/${encodePath(s.path)}?version=${s.version}`);
+      if (!res.json?.data?.data) return `Vault holds no version ${s.version}`;
+      return unmerged(sent.data as Record<string, unknown>, res.json.data.data);
+    }
+    case "delete_secret_versions":
+    case "undelete_secret_versions":
+    case "destroy_secret_versions": {
+      const meta = (await api(vault, "GET", `${mount}/metadata/${encodePath(s.path)}`)).json?.data;
+      for (const v of s.versions as number[]) {
+        const state = meta?.versions?.[String(v)];
+        if (!state) return `Vault keeps no version ${v}`;
+        if (tool === "destroy_secret_versions" && !state.destroyed) return `version ${v} is not destroyed`;
+        if (tool === "delete_secret_versions" && !state.destroyed && !state.deletion_time) return `version ${v} is not deleted`;
+        if (tool === "undelete_secret_versions" && (state.destroyed || state.deletion_time)) return `version ${v} is not live (${canonical(state)})`;
+      }
+      return undefined;
+    }
+    case "delete_secret_metadata": {
+      const res = await api(vault, "GET", `${mount}/metadata/${encodePath(s.path)}`);
+      return res.status === 404 ? undefined : `the metadata still answers ${res.status}`;
+    }
+    case "rollback_secret": {
+      const now = await api(vault, "GET", `${mount}/data/${encodePath(s.path)}?version=${s.version}`);
+      const then = await api(vault, "GET", `${mount}/data/${encodePath(s.path)}?version=${s.rolled_back_to}`);
+      if (!now.json?.data?.data) return `Vault holds no version ${s.version}`;
+      if (then.json?.data?.data && canonical(now.json.data.data) !== canonical(then.json.data.data)) return `version ${s.version} does not hold version ${s.rolled_back_to}'s data`;
+      return sameSet(s.keys_restored, Object.keys(now.json.data.data)) ? undefined : "keys_restored differ from the keys of the new version";
     }
     case "create_mount":
     case "enable_pki": {

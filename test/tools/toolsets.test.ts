@@ -8,7 +8,21 @@ import { connectClient, testServer } from "../support/mcp.ts";
 /** Every tool the server offers, by toolset. A tool added, moved or removed changes this table, and a reviewer sees it. */
 const CATALOGUE: Record<Toolset, string[]> = {
   sys: ["create_mount", "list_mounts", "delete_mount"],
-  kv: ["read_secret", "write_secret", "list_secrets", "delete_secret", "generate_secret"],
+  kv: [
+    "read_secret",
+    "write_secret",
+    "list_secrets",
+    "delete_secret",
+    "read_secret_metadata",
+    "write_secret_metadata",
+    "patch_secret",
+    "delete_secret_versions",
+    "undelete_secret_versions",
+    "destroy_secret_versions",
+    "delete_secret_metadata",
+    "rollback_secret",
+    "generate_secret",
+  ],
   pki: [
     "enable_pki",
     "create_pki_issuer",
