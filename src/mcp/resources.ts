@@ -53,6 +53,13 @@ export const RESOURCE_TEMPLATES = [
     description: "The PEM certificate of one issuer, by name or ID.",
     mimeType: PEM_TYPE,
   },
+  {
+    uriTemplate: "vault://transit/{mount}/keys/{name}",
+    name: "transit-key",
+    title: "Transit key (public parts)",
+    description: "A transit key's type, versions, settings and, for asymmetric keys, public keys (read_transit_key); never key material.",
+    mimeType: JSON_TYPE,
+  },
 ];
 
 interface Read {
@@ -89,7 +96,9 @@ export function resolveResource(uri: string): Read | string {
     if (path === "" || path.endsWith("/")) return { tool: "list_secrets", args: { mount: rest[0], path: path.replace(/\/$/, "") }, reader: false, render: asJson };
     return { tool: "read_secret_metadata", args: { mount: rest[0], path }, reader: true, render: asJson };
   }
-  if (kind === "transit") return "transit keys are not served yet (this server has no transit tools)";
+  if (kind === "transit" && rest.length === 3 && rest[0] && rest[1] === "keys" && rest[2]) {
+    return { tool: "read_transit_key", args: { mount: rest[0], name: rest[2] }, reader: true, render: asJson };
+  }
   return `it names no resource; resources/list and resources/templates/list show the forms (vault://mounts, ${RESOURCE_TEMPLATES.map((t) => t.uriTemplate).join(", ")})`;
 }
 

@@ -7,6 +7,7 @@ import { apiPath, safeName, safePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
 import { readSecretMetadata } from "./kv-lifecycle.ts";
 import { defineTool } from "./registry.ts";
+import { readTransitKey } from "./transit.ts";
 
 const READ_ONLY = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };
 
@@ -64,4 +65,4 @@ export const checkAccess = defineTool({
 });
 
 /** Reads that resources and prompts make: read_secret_metadata is also a served tool (kv toolset), the others are not. */
-export const readerTools = [readPolicy, readSecretMetadata, checkAccess] as const;
+export const readerTools = [readPolicy, readSecretMetadata, checkAccess, readTransitKey] as const;

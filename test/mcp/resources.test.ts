@@ -10,18 +10,22 @@ let kv: string;
 let kv1: string;
 let pki: string;
 let policy: string;
+let transit: string;
 
 beforeAll(async () => {
   kv = unique("res-kv");
   kv1 = unique("res-kv1");
   pki = unique("res-pki");
   policy = unique("res-policy");
+  transit = unique("res-transit");
   await vaultApi("POST", `sys/mounts/${kv}`, { type: "kv", options: { version: "2" } });
   await vaultApi("POST", `sys/mounts/${kv1}`, { type: "kv", options: { version: "1" } });
   await vaultApi("POST", `${kv}/data/app/db`, { data: { password: SECRET } });
   await vaultApi("POST", `${kv}/data/app/db`, { data: { password: SECRET, user: "app" } });
   await vaultApi("POST", `${kv1}/app/db`, { password: SECRET });
   await vaultApi("POST", `sys/mounts/${pki}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
+  await vaultApi("POST", `sys/mounts/${transit}`, { type: "transit" });
+  await vaultApi("POST", `${transit}/keys/signer`, { type: "ed25519" });
   await vaultApi("POST", `${pki}/root/generate/internal`, { common_name: "Resource Root CA", issuer_name: "root-1", ttl: "8760h" });
   await vaultApi("PUT", `sys/policies/acl/${policy}`, { policy: `path "${kv}/data/app/*" {\n  capabilities = ["read"]\n}\n` });
   client = await connectClient(testServer());
@@ -30,10 +34,10 @@ beforeAll(async () => {
 const read = async (uri: string) => (await client.readResource({ uri })).contents[0] as { uri: string; mimeType: string; text: string };
 
 describe("resources/list and resources/templates/list", () => {
-  it("lists vault://mounts and the four templates; transit is not served yet", async () => {
+  it("lists vault://mounts and the five templates", async () => {
     expect((await client.listResources()).resources.map((r) => r.uri)).toEqual(["vault://mounts"]);
     expect((await client.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual(
-      ["vault://kv/{mount}/{+path}", "vault://pki/{mount}/ca", "vault://pki/{mount}/issuers/{issuer}", "vault://policies/{name}"].sort(),
+      ["vault://kv/{mount}/{+path}", "vault://pki/{mount}/ca", "vault://pki/{mount}/issuers/{issuer}", "vault://policies/{name}", "vault://transit/{mount}/keys/{name}"].sort(),
     );
   });
 
@@ -82,10 +86,24 @@ describe("resources/read", () => {
     expect((await read(`vault://pki/${pki}/issuers/root-1`)).text).toBe(ca.text);
   });
 
+  it("reads a transit key's public parts as JSON, whichever toolsets are served, never key material", async () => {
+    const only = await connectClient(testServer({ MCP_TOOLSETS: "kv" }));
+    try {
+      const c = (await only.readResource({ uri: `vault://transit/${transit}/keys/signer` })).contents[0] as { mimeType: string; text: string };
+      expect(c.mimeType).toBe("application/json");
+      const body = JSON.parse(c.text);
+      expect(body).toMatchObject({ mount: transit, name: "signer", type: "ed25519", latest_version: 1 });
+      expect(body.versions[0].public_key).toBeString();
+      expect(body).not.toHaveProperty("summary");
+    } finally {
+      await only.close();
+    }
+  });
+
   it("answers -32002 with the tool's own words for what does not exist", async () => {
     expect(client.readResource({ uri: `vault://pki/${pki}/issuers/nope` })).rejects.toThrow(/-32002.*no issuer "nope"/s);
     expect(client.readResource({ uri: "vault://policies/no-such-policy-x" })).rejects.toThrow(/-32002/);
-    expect(client.readResource({ uri: "vault://transit/transit/keys/k" })).rejects.toThrow(/transit keys are not served yet/);
+    expect(client.readResource({ uri: `vault://transit/${transit}/keys/nope` })).rejects.toThrow(/-32002.*No transit key "nope"/s);
     expect(client.readResource({ uri: "https://example.com" })).rejects.toThrow(/-32002/);
   });
 
