@@ -94,6 +94,19 @@ afterAll(async () => {
 
 describe("doctor against a healthy Vault", () => {
   it(
+    "checks only the tools the configuration serves (MCP_TOOLSETS / MCP_TOOLS)",
+    async () => {
+      const kv = allTools.filter((t) => t.toolset === "kv").length;
+      const r = await doctor({ ...base, VAULT_TOKEN: mcpPolicyToken, MCP_TOOLSETS: "kv" });
+      expect(line(r.stdout, "config")).toContain(`, ${kv} tools`);
+      expect(line(r.stdout, "capabilities")).toContain(`all ${kv} tools have what they need`);
+      const one = await doctor({ ...base, VAULT_TOKEN: mcpPolicyToken, MCP_TOOLSETS: "", MCP_TOOLS: "list_mounts" });
+      expect(line(one.stdout, "capabilities")).toContain("all 1 tools have what they need");
+    },
+    SLOW_MS,
+  );
+
+  it(
     "passes every check with a token that has mcp-server-policy, exits 0, and never prints the token",
     async () => {
       const r = await doctor({ ...base, VAULT_TOKEN: mcpPolicyToken });
