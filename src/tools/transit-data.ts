@@ -24,14 +24,14 @@ function encoded(value: string, isBase64: boolean, argument: string): string {
   return value;
 }
 
-/** Vault's refusal of a data operation, with what usually causes it. */
+/** Vault's refusal of a data operation, with its usual cause. These change nothing, and Vault answers some refusals with 500. */
 function refused(err: unknown, what: string, mount: SafePath, name: SafePath): never {
-  const why = refusal(err);
+  const why = refusal(err) ?? (err instanceof VaultError && err.failure === "http" && err.status >= 500 && err.errors.length > 0 ? err.errors.join("; ") : undefined);
   if (!why) throw err;
   const hints: [RegExp, string][] = [
     [/context/i, ` Key "${name.display}" is derived: pass the context it was used with.`],
     [/message authentication failed|invalid ciphertext|unable to decrypt|invalid padding/i, " The ciphertext was not made by this key (or with this context), or it was altered."],
-    [/version.*(too old|archived|below|min)|min_decryption|minimum/i, ` Check the key's versions with read_transit_key(mount="${mount.display}", name="${name.display}").`],
+    [/version.*(too old|archived|below|min|higher|latest)|min_decryption|minimum/i, ` Check the key's versions with read_transit_key(mount="${mount.display}", name="${name.display}").`],
     [/does not support|not supported|unsupported/i, ` Key "${name.display}" cannot do this: read_transit_key shows its type; create a key of a type that can.`],
   ];
   const hint = hints.find(([re]) => re.test(why))?.[1] ?? "";
@@ -85,16 +85,18 @@ export const encryptData = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
     const mode = oneOf(args.plaintext, args.items, "plaintext");
+    // Checked before any request: an argument error must leave Vault untouched.
+    const plaintexts = mode === "batch" ? args.items!.map((it, i) => encoded(it.plaintext, args.plaintext_is_base64, `items[${i}].plaintext`)) : [encoded(args.plaintext!, args.plaintext_is_base64, "plaintext")];
     const { mount, name } = await existingKey(ctx, args);
     const kv = args.key_version !== undefined ? { key_version: args.key_version } : {};
     const base = { mount: mount.display, name: name.display };
     if (mode === "batch") {
-      const input = args.items!.map((it, i) => ({ plaintext: encoded(it.plaintext, args.plaintext_is_base64, `items[${i}].plaintext`), ...(it.context ? { context: transit.b64(it.context) } : args.context ? { context: transit.b64(args.context) } : {}) }));
+      const input = args.items!.map((it, i) => ({ plaintext: plaintexts[i], ...(it.context ? { context: transit.b64(it.context) } : args.context ? { context: transit.b64(args.context) } : {}) }));
       const out = (await batch(ctx, "encrypt", mount, name, { batch_input: input, ...kv })).map((r) => (r.error ? { error: r.error } : { ciphertext: r.ciphertext ?? "", key_version: r.key_version ?? transit.versionOf(r.ciphertext ?? "") ?? 0 }));
       const failed = out.filter((r) => r.error).length;
       return { text: `Encrypted ${out.length - failed} of ${out.length} items with "${name.display}" in ${mount.display}/${failed ? `; ${failed} refused (see results[].error)` : ""}. Each ciphertext is in results, in order.`, structured: { ...base, results: out }, isError: failed === out.length };
     }
-    const body = { plaintext: encoded(args.plaintext!, args.plaintext_is_base64, "plaintext"), ...(args.context ? { context: transit.b64(args.context) } : {}), ...kv };
+    const body = { plaintext: plaintexts[0], ...(args.context ? { context: transit.b64(args.context) } : {}), ...kv };
     let res;
     try {
       res = await transit.keyOperation<{ ciphertext?: string; key_version?: number }>(ctx.vault, "encrypt", mount, name, body);
@@ -219,11 +221,12 @@ export const generateHmac = defineTool({
   output: Type.Object({ ...Mount, hmac: Type.String(), key_version: Type.Integer() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
+    const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
     let res;
     try {
       res = await transit.keyOperation<{ hmac?: string }>(ctx.vault, "hmac", mount, name, {
-        input: encoded(args.input, args.input_is_base64, "input"),
+        input,
         algorithm: args.algorithm,
         ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
       });
@@ -245,10 +248,11 @@ export const verifyHmac = defineTool({
   output: Type.Object({ ...Mount, valid: Type.Boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
+    const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
     let res;
     try {
-      res = await transit.keyOperation<{ valid?: boolean }>(ctx.vault, "verify", mount, name, { input: encoded(args.input, args.input_is_base64, "input"), hmac: args.hmac, algorithm: args.algorithm });
+      res = await transit.keyOperation<{ valid?: boolean }>(ctx.vault, "verify", mount, name, { input, hmac: args.hmac, algorithm: args.algorithm });
     } catch (err) {
       refused(err, "verify an HMAC", mount, name);
     }
@@ -277,11 +281,12 @@ export const signData = defineTool({
   output: Type.Object({ ...Mount, signature: Type.String(), key_version: Type.Integer() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
+    const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
     let res;
     try {
       res = await transit.keyOperation<{ signature?: string; key_version?: number }>(ctx.vault, "sign", mount, name, {
-        input: encoded(args.input, args.input_is_base64, "input"),
+        input,
         hash_algorithm: args.hash_algorithm,
         ...(args.context ? { context: transit.b64(args.context) } : {}),
         ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
@@ -315,11 +320,12 @@ export const verifySignature = defineTool({
   output: Type.Object({ ...Mount, valid: Type.Boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
+    const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
     let res;
     try {
       res = await transit.keyOperation<{ valid?: boolean }>(ctx.vault, "verify", mount, name, {
-        input: encoded(args.input, args.input_is_base64, "input"),
+        input,
         signature: args.signature,
         hash_algorithm: args.hash_algorithm,
         ...(args.context ? { context: transit.b64(args.context) } : {}),
@@ -351,10 +357,11 @@ export const hashData = defineTool({
   output: Type.Object({ mount: Type.String(), algorithm: Type.String(), format: Type.String(), sum: Type.String() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
+    const input = encoded(args.input, args.input_is_base64, "input");
     const mount = await transitMount(ctx, args.mount);
     let res;
     try {
-      res = await ctx.vault.write<{ sum?: string }>(`${mount.encoded}/hash`, { input: encoded(args.input, args.input_is_base64, "input"), algorithm: args.algorithm, format: args.format }, { idempotent: true });
+      res = await ctx.vault.write<{ sum?: string }>(`${mount.encoded}/hash`, { input, algorithm: args.algorithm, format: args.format }, { idempotent: true });
     } catch (err) {
       const why = refusal(err);
       if (why) throw new ToolError(`Vault refused to hash: ${why}. Check algorithm and format.`);

@@ -125,6 +125,7 @@ export const createTransitKey = defineTool({
   output: Type.Object({ ...KeyView.properties, created: Type.Boolean() }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   async run(args, ctx) {
+    if (args.key_size !== undefined && args.type !== "hmac") throw new ToolError(`Invalid argument "key_size": only an "hmac" key takes a size; drop it for type "${args.type}".`);
     const name = safeName(args.name, "name");
     const mount = await transitMount(ctx, args.mount);
     const before = await transit.readKey(ctx.vault, mount, name);
@@ -142,7 +143,6 @@ export const createTransitKey = defineTool({
       ...(args.auto_rotate_period !== undefined ? { auto_rotate_period: args.auto_rotate_period } : {}),
       ...(args.type === "hmac" ? { key_size: args.key_size ?? 32 } : {}),
     };
-    if (args.key_size !== undefined && args.type !== "hmac") throw new ToolError(`Invalid argument "key_size": only an "hmac" key takes a size; drop it for type "${args.type}".`);
     let res;
     try {
       // Resending is safe: Vault keeps the key a first request made, and the read below shows it.

@@ -16,6 +16,11 @@ export interface Fixtures {
   rootName: string;
   rootId: string;
   rootPem: string;
+  /** The transit mount ("transit", the tools' default) and its keys: an aes256-gcm96, an ed25519 and a derived key. */
+  transit: string;
+  transitKeys: readonly string[];
+  /** Made at seed time with the first two keys, from the plaintext "hello". */
+  transitSamples: { ciphertext: string; signature: string; hmac: string };
 }
 
 /** Pieces that have broken path handling somewhere: traversal, encodings, separators, controls, odd unicode, reserved names. */
@@ -109,8 +114,54 @@ function keyArg(): fc.Arbitrary<string> {
   return fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...KEYS) }, { weight: 2, arbitrary: hostileString(KEYS) });
 }
 
+const TRANSIT_TOOLS = new Set([
+  "enable_transit", "create_transit_key", "list_transit_keys", "read_transit_key", "rotate_transit_key", "update_transit_key_config", "delete_transit_key",
+  "encrypt_data", "decrypt_data", "rewrap_data", "generate_hmac", "verify_hmac", "sign_data", "verify_signature", "hash_data", "generate_random_bytes",
+]);
+
+/** Plausible values of a transit tool's arguments: the seeded keys, and ciphertexts, signatures and HMACs they made. */
+function transitArgument(name: string, fx: Fixtures): fc.Arbitrary<unknown> | undefined {
+  const s = fx.transitSamples;
+  const data = stringArg(["hello", "hello", "", "ünïcødé", "aGVsbG8=", "not base64!"]);
+  switch (name) {
+    case "mount":
+      return stringArg([fx.transit, fx.transit, fx.transit, fx.kv2, "fz-missing", `${fx.transit}/keys`, `/${fx.transit}/`]);
+    case "path":
+      return stringArg([...fx.scratch, fx.transit, fx.kv2, "fz-missing"]);
+    case "name":
+      return stringArg([...fx.transitKeys, ...fx.transitKeys, "fz-new-key", "toString", "a/b"]);
+    case "type":
+      return stringArg(["aes256-gcm96", "ed25519", "ecdsa-p256", "hmac", "chacha20-poly1305", "des"]);
+    case "plaintext":
+    case "input":
+      return data;
+    case "context":
+      return stringArg(["ctx", "ctx", "other"]);
+    case "ciphertext":
+      return stringArg([s.ciphertext, s.ciphertext, "vault:v1:AAAA", "vault:v99:abc", "not-a-ciphertext"]);
+    case "signature":
+      return stringArg([s.signature, s.signature, "vault:v1:AAAA", "vault:v1:"]);
+    case "hmac":
+      return stringArg([s.hmac, s.hmac, "vault:v1:AAAA"]);
+    case "items":
+      return fc.array(fc.oneof(fc.record({ plaintext: data }), fc.record({ ciphertext: stringArg([s.ciphertext, "vault:v1:AAAA"]) }), fc.record({ plaintext: data, context: stringArg(["ctx"]) })), { minLength: 0, maxLength: 3 });
+    case "key_version":
+    case "min_decryption_version":
+    case "min_encryption_version":
+      return fc.integer({ min: -1, max: 4 });
+    case "bytes":
+      return fc.constantFrom(-1, 0, 1, 32, 1024, 1025, 2 ** 31);
+    case "auto_rotate_period":
+      return stringArg(["720h", "0", "1m", "forever"]);
+    default:
+      return undefined;
+  }
+}
+
 /** Plausible values of one argument of one tool; `undefined` leaves the argument to the generic schema walk. */
 function argumentFor(tool: string, name: string, fx: Fixtures): fc.Arbitrary<unknown> | undefined {
+  const transit = TRANSIT_TOOLS.has(tool) ? transitArgument(name, fx) : undefined;
+  if (transit) return transit;
   // The fixtures are listed more than once, so that most calls reach a real object and get past "not found".
   const kvMounts = [fx.kv2, fx.kv2, fx.kv2, fx.kv1, "secret", "secret", fx.pki, "fz-missing", `${fx.kv2}/app`, `/${fx.kv2}/`, `${fx.kv2}/`, "cubbyhole"];
   const pkiMounts = [fx.pki, fx.pki, fx.pki, fx.pkiInt, fx.kv2, "fz-missing", `${fx.pki}/roles`, `/${fx.pki}`, `${fx.pki}/`];

@@ -94,7 +94,7 @@ export interface FuzzWorld {
 
 const SECRET_DATA = { password: "s3cr3t", username: "app", port: 5432 };
 
-function fixtureNames(): Omit<Fixtures, "rootId" | "rootPem"> {
+function fixtureNames(): Omit<Fixtures, "rootId" | "rootPem" | "transitSamples"> {
   return {
     kv2: "fz-kv2",
     kv1: "fz-kv1",
@@ -104,6 +104,8 @@ function fixtureNames(): Omit<Fixtures, "rootId" | "rootPem"> {
     secrets: ["app/db", "app/list/one", "app/list/two"],
     role: "fz-role",
     rootName: "fz-root",
+    transit: "transit",
+    transitKeys: ["fz-aes", "fz-sign", "fz-derived"],
   };
 }
 
@@ -115,6 +117,7 @@ async function seed(vault: DevVault, names: ReturnType<typeof fixtureNames>, fre
     ["secret", { type: "kv", options: { version: "2" } }],
     [names.pki, { type: "pki", config: { max_lease_ttl: "87600h" } }],
     [names.pkiInt, { type: "pki", config: { max_lease_ttl: "87600h" } }],
+    [names.transit, { type: "transit" }],
   ];
   let root: { rootId: string; rootPem: string } | undefined;
   for (const [path, body] of wanted) {
@@ -138,6 +141,12 @@ async function seed(vault: DevVault, names: ReturnType<typeof fixtureNames>, fre
     key_type: "ec",
     max_ttl: "24h",
   });
+  // The transit keys, made again if a call deleted one, with the settings a call may have changed put back.
+  const [aes, sign, derived] = names.transitKeys as [string, string, string];
+  for (const [key, body] of [[aes, { type: "aes256-gcm96" }], [sign, { type: "ed25519" }], [derived, { type: "aes256-gcm96", derived: true }]] as const) {
+    if ((await api(vault, "GET", `${names.transit}/keys/${key}`)).status === 404) await must(vault, "POST", `${names.transit}/keys/${key}`, body);
+    await must(vault, "POST", `${names.transit}/keys/${key}/config`, { min_decryption_version: 1, min_encryption_version: 0, deletion_allowed: false });
+  }
   for (const path of names.secrets) {
     await must(vault, "POST", `${names.kv2}/data/${path}`, { data: SECRET_DATA });
     await must(vault, "POST", `secret/data/${path}`, { data: SECRET_DATA });
@@ -162,7 +171,14 @@ export async function startWorld(): Promise<FuzzWorld> {
     const names = fixtureNames();
     const root = await seed(vault, names, true);
     if (!root) throw new Error("fuzz setup: no root issuer was made");
-    const fixtures: Fixtures = { ...names, ...root };
+    const [aes, sign] = names.transitKeys as [string, string];
+    const hello = Buffer.from("hello").toString("base64");
+    const transitSamples = {
+      ciphertext: (await must(vault, "POST", `${names.transit}/encrypt/${aes}`, { plaintext: hello })).data.ciphertext,
+      signature: (await must(vault, "POST", `${names.transit}/sign/${sign}`, { input: hello })).data.signature,
+      hmac: (await must(vault, "POST", `${names.transit}/hmac/${aes}`, { input: hello })).data.hmac,
+    };
+    const fixtures: Fixtures = { ...names, ...root, transitSamples };
 
     const base = `${vault.addr}/v1/`;
     let sent: SeenRequest[] = [];
@@ -191,10 +207,10 @@ export async function startWorld(): Promise<FuzzWorld> {
       },
       token,
       async forgetCreated(tool, args) {
-        if (tool !== "create_mount" && tool !== "enable_pki") return;
+        if (tool !== "create_mount" && tool !== "enable_pki" && tool !== "enable_transit") return;
         const a = (args ?? {}) as Record<string, unknown>;
-        const path = String(Object.hasOwn(a, "path") ? a.path : "pki").replace(/^\//, "").replace(/\/$/, "");
-        if (!names.scratch.includes(path) && path !== names.pki) await api(vault, "DELETE", `sys/mounts/${encodePath(path)}`);
+        const path = String(Object.hasOwn(a, "path") ? a.path : tool === "enable_transit" ? names.transit : "pki").replace(/^\//, "").replace(/\/$/, "");
+        if (!names.scratch.includes(path) && path !== names.pki && path !== names.transit) await api(vault, "DELETE", `sys/mounts/${encodePath(path)}`);
       },
       async reseed() {
         const again = await seed(vault, names, false);

@@ -20,7 +20,7 @@ const TIMEOUT_MS = 120_000 + RUNS * 60;
 const BUDGET_MS = TIMEOUT_MS - 30_000;
 
 /** Tools whose success may remove or change a fixture, which is then put back for the calls after it. */
-const DISTURBS_FIXTURES = new Set(["delete_mount", "delete_secret", "delete_pki_role", "create_pki_role"]);
+const DISTURBS_FIXTURES = new Set(["delete_mount", "delete_secret", "delete_pki_role", "create_pki_role", "delete_transit_key", "update_transit_key_config"]);
 
 const defs = new Map<string, ToolDefinition>(allTools.map((d) => [d.name, d as ToolDefinition]));
 let world: FuzzWorld;

@@ -160,6 +160,12 @@ describe("signatures, HMACs and hashes", () => {
     const aes = unique("aes");
     await ok(client, "create_transit_key", { mount, name: aes });
     expect(await refused(client, "sign_data", { mount, name: aes, input: "abc" })).toContain("Vault refused to sign");
+    // Vault answers 500 for a version the key does not have; nothing changed, so it is a refusal, not an unknown state.
+    const tooNew = await refused(client, "sign_data", { mount, name, input: "abc", key_version: 9 });
+    expect(tooNew).toContain("Vault refused to sign");
+    expect(tooNew).not.toContain("may or may not");
+    // A bad argument is refused before any request reaches Vault.
+    expect(await refused(client, "sign_data", { mount, name: "no-such-key-at-all", input: "not base64!", input_is_base64: true })).toStartWith('Invalid argument "input"');
   });
 
   it("makes and verifies an HMAC, and hashes as Vault does", async () => {
