@@ -83,6 +83,12 @@ export function describeVaultError(err: VaultError): string {
     case "http":
       break;
   }
+  if (err.isCasRequired) {
+    return (
+      `Vault refused ${request}: this secret requires check-and-set (cas_required is set in its metadata, or on its mount), and this write gave none. Nothing was changed. ` +
+      "Pass cas=<its current version> (read_secret_metadata shows it), or turn the requirement off with write_secret_metadata(cas_required=false)."
+    );
+  }
   if (err.status === 403) {
     const op = OPERATION[err.method] ?? err.method.toLowerCase();
     const cap = CAPABILITY[err.method] ?? err.method.toLowerCase();

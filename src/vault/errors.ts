@@ -76,9 +76,14 @@ export class VaultError extends Error {
     return (this.failure === "http" || this.failure === "bad-token") && this.status === 403;
   }
 
-  /** Vault answers 400 with this text when a check-and-set version does not match. */
+  /** Vault answers 400 with this text when a check-and-set version does not match (not when one is required and missing). */
   get isCasMismatch(): boolean {
-    return this.failure === "http" && this.status === 400 && this.errors.some((e) => /check-and-set/i.test(e));
+    return this.failure === "http" && this.status === 400 && this.errors.some((e) => /check-and-set/i.test(e) && !/required/i.test(e));
+  }
+
+  /** KV v2 with cas_required set: a write without a check-and-set version is refused. Retrying the same write cannot help. */
+  get isCasRequired(): boolean {
+    return this.failure === "http" && this.status === 400 && this.errors.some((e) => /check-and-set parameter required/i.test(e));
   }
 
   /** The request may or may not have been applied: its answer was lost, late, cut off or not Vault's. */

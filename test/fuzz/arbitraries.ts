@@ -234,6 +234,9 @@ function argumentFor(tool: string, name: string, fx: Fixtures): fc.Arbitrary<unk
       );
     case "description":
       return stringArg(["fuzz", "", "a description"]);
+    case "delete_version_after":
+      // No short durations: a version deleted by age mid-run would make other tools' checks race the clock.
+      return stringArg(["720h", "0s", "87600h", "soon", "-1h"]);
     default:
       return undefined;
   }
@@ -299,6 +302,12 @@ const SHAPES: Record<string, string[][]> = {
   read_pki_role: [["mount", "role_name"]],
   delete_pki_role: [["mount", "role_name"]],
   read_pki_issuer: [["mount", "issuer"]],
+  patch_secret: [["mount", "path", "data"], ["path", "data", "cas"]],
+  delete_secret_versions: [["path", "versions"]],
+  undelete_secret_versions: [["path", "versions"]],
+  destroy_secret_versions: [["path", "versions"]],
+  rollback_secret: [["path", "version"]],
+  write_secret_metadata: [["path", "max_versions"], ["path", "custom_metadata", "delete_version_after"]],
 };
 
 /** One call's arguments for `def`: a coherent set, or each argument present or not, plus now and then an unknown one or no object at all. */

@@ -107,6 +107,18 @@ describe("patch_secret", () => {
     expect((await dataOf(v2, "patch/app")).keep).toBe("changed");
   });
 
+  it("on a secret that requires check-and-set, says so instead of retrying: patch_secret and write_secret alike", async () => {
+    await vaultApi("POST", `${v2}/data/patch/cas`, { data: { a: 1 } });
+    await ok(client, "write_secret_metadata", { mount: v2, path: "patch/cas", cas_required: true });
+    for (const [tool, args] of [["patch_secret", { data: { a: 2 } }], ["write_secret", { key: "a", value: "2" }]] as const) {
+      const r = await call(client, tool, { mount: v2, path: "patch/cas", ...args });
+      expect(text(r)).toContain("this secret requires check-and-set");
+      expect(text(r)).toContain("Nothing was changed");
+    }
+    await ok(client, "patch_secret", { mount: v2, path: "patch/cas", data: { a: 2 }, cas: 1 });
+    expect(await dataOf(v2, "patch/cas")).toEqual({ a: 2 });
+  });
+
   it("refuses a secret that does not exist, naming write_secret", async () => {
     const r = await call(client, "patch_secret", { mount: v2, path: "patch/none", data: { a: 1 } });
     expect(text(r)).toMatch(/No live secret at .*patch\/none to patch.*write_secret creates it/);
