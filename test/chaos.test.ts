@@ -288,7 +288,26 @@ const VALID_ARGS: Record<string, Record<string, unknown>> = {
   tidy_pki: { mount: "pki" },
   delete_pki_issuer: { mount: "pki", issuer: "chaos-issuer" },
   set_default_pki_issuer: { mount: "pki", issuer: "chaos-issuer" },
+  list_policies: {},
+  read_policy: { name: "default" },
+  write_policy: { name: "chaos", policy: 'path "secret/data/chaos/*" { capabilities = ["read"] }' },
+  delete_policy: { name: "chaos" },
+  check_capabilities: { paths: ["secret/data/chaos/token"] },
+  lookup_self: {},
+  read_entity_self: {},
+  list_auth_methods: {},
+  read_auth_method: { path: "token" },
+  read_cluster_health: {},
+  read_mount: { path: "secret" },
+  tune_mount: { path: "secret", description: "chaos" },
+  list_audit_devices: {},
+  list_leases: { prefix: "auth/token/create" },
+  read_lease: { lease_id: "auth/token/create/h0000" },
+  revoke_lease: { lease_id: "auth/token/create/h0000" },
 };
+
+/** Tools that send no token (sys/health and sys/leader answer anyone), so they answer whatever Vault thinks of it. */
+const TOKENLESS = new Set(["read_cluster_health"]);
 
 describe("a token that Vault no longer accepts", () => {
   const tokens: Record<string, () => Promise<string>> = {
@@ -316,6 +335,10 @@ describe("a token that Vault no longer accepts", () => {
         for (const tool of allTools) {
           const answer = await callTool(own.base, tool.name, VALID_ARGS[tool.name]!);
           const said = `${tool.name}: ${answer.text}`;
+          if (TOKENLESS.has(tool.name)) {
+            expect([classify(answer), said]).toEqual(["success", said]);
+            continue;
+          }
           expect([classify(answer), said]).toEqual(["bad-token", said]);
           expect(said).not.toMatch(/Permission denied|capability/);
           expect(said).toMatch(/VAULT_TOKEN/);

@@ -141,3 +141,56 @@ path "auth/token/lookup-self" {
 path "auth/token/renew-self" {
   capabilities = ["update"]
 }
+
+# Operations (the sys toolset):
+#   read_mount              GET sys/mounts (above), the mount picked from the list
+#   tune_mount              GET sys/mounts, POST sys/mounts/<path>/tune (sys/mounts/* above)
+#   read_cluster_health     GET sys/health and sys/leader, which answer without a token; the line
+#                           below changes nothing in Vault but lets `doctor` see the tool covered
+#   list_audit_devices      GET sys/audit (root-protected: sudo). No update: audit devices are
+#                           never enabled or disabled by the tools.
+#   list_leases             LIST sys/leases/lookup/<prefix> (root-protected: sudo)
+#   read_lease, revoke_lease  PUT sys/leases/lookup and sys/leases/revoke, the lease id in the body.
+#                           revoke_lease ends any lease at once; to keep an agent from that, drop
+#                           the sys/leases/revoke block.
+path "sys/health" {
+  capabilities = ["read"]
+}
+path "sys/audit" {
+  capabilities = ["read", "sudo"]
+}
+path "sys/leases/lookup/*" {
+  capabilities = ["list", "sudo"]
+}
+path "sys/leases/lookup" {
+  capabilities = ["update"]
+}
+path "sys/leases/revoke" {
+  capabilities = ["update"]
+}
+
+# Policies (the policy toolset), read side only: list_policies (LIST), read_policy (GET),
+# check_capabilities (the `default` policy grants it too). write_policy and delete_policy are not
+# granted: a server that may write policies may grant itself anything. To let it, grant create,
+# read, update and delete on sys/policies/acl/* below.
+path "sys/policies/acl" {
+  capabilities = ["list"]
+}
+path "sys/policies/acl/*" {
+  capabilities = ["read"]
+}
+path "sys/capabilities-self" {
+  capabilities = ["update"]
+}
+
+# Identity (the identity toolset): list_auth_methods and read_auth_method (GET sys/auth; the
+# method is picked from the list, so no sudo on sys/auth/<path>), lookup_self (lookup-self below),
+# read_entity_self (GET identity/entity/id/<the token's own entity id>). Entity ids are not listable
+# with this policy; to allow the token's own entity only, write the path as
+#   identity/entity/id/{{identity.entity.id}}
+path "sys/auth" {
+  capabilities = ["read"]
+}
+path "identity/entity/id/*" {
+  capabilities = ["read"]
+}

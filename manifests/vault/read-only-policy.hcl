@@ -42,3 +42,35 @@ path "auth/token/lookup-self" {
 path "auth/token/renew-self" {
   capabilities = ["update"]
 }
+
+# Operations, policies and identity: read_mount (sys/mounts above), read_cluster_health,
+# list_audit_devices, list_leases, read_lease (a lookup, sent as PUT), list_policies, read_policy,
+# check_capabilities (a question, sent as POST), list_auth_methods, read_auth_method,
+# read_entity_self, lookup_self. tune_mount, revoke_lease, write_policy and delete_policy are refused.
+path "sys/health" {
+  capabilities = ["read"]
+}
+path "sys/audit" {
+  capabilities = ["read", "sudo"]
+}
+path "sys/leases/lookup/*" {
+  capabilities = ["list", "sudo"]
+}
+path "sys/leases/lookup" {
+  capabilities = ["update"]
+}
+path "sys/policies/acl" {
+  capabilities = ["list"]
+}
+path "sys/policies/acl/*" {
+  capabilities = ["read"]
+}
+path "sys/capabilities-self" {
+  capabilities = ["update"]
+}
+path "sys/auth" {
+  capabilities = ["read"]
+}
+path "identity/entity/id/*" {
+  capabilities = ["read"]
+}

@@ -1,7 +1,7 @@
 // What each tool needs from Vault's policies: the endpoints it calls, with the capability each takes, at the tools' default mounts.
 import { allTools } from "../tools/index.ts";
 
-export type Capability = "create" | "read" | "update" | "patch" | "delete" | "list";
+export type Capability = "create" | "read" | "update" | "patch" | "delete" | "list" | "sudo";
 
 export interface Need {
   /** A concrete path to ask sys/capabilities-self about, e.g. "secret/data/doctor-probe". */
@@ -208,6 +208,33 @@ function transitNeeds(tool: string, l: Layout): Need[] {
   return [];
 }
 
+const policyAt = (c: Capability, why: string) => need(`sys/policies/acl/${PROBE}`, c, why, "sys/policies/acl/*");
+const lookupSelf = need("auth/token/lookup-self", "read", "look the token up");
+
+/** The policy, identity and operations tools: Vault's own API, the same whatever the mounts. */
+const POLICY_AND_SYS_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
+  list_policies: () => [need("sys/policies/acl", "list", "list the policies")],
+  read_policy: () => [policyAt("read", "read a policy")],
+  write_policy: () => [policyAt("read", "tell a new policy from a replaced one"), policyAt("create", "create a policy"), policyAt("update", "replace a policy")],
+  delete_policy: () => [policyAt("read", "check the policy exists"), policyAt("delete", "delete a policy")],
+  check_capabilities: () => [need("sys/capabilities-self", "update", "ask what the token may do")],
+  lookup_self: () => [lookupSelf],
+  read_entity_self: () => [lookupSelf, need(`identity/entity/id/${PROBE}`, "read", "read the token's entity", "identity/entity/id/*")],
+  list_auth_methods: () => [need("sys/auth", "read", "list the auth methods")],
+  read_auth_method: () => [need("sys/auth", "read", "find the auth method in the list")],
+  // sys/health answers without a token; a policy line for it changes nothing but lets the doctor see it granted.
+  read_cluster_health: () => [need("sys/health", "read", "read the node's health")],
+  read_mount: () => [need("sys/mounts", "read", "find the mount")],
+  tune_mount: () => [need("sys/mounts", "read", "check it is a mount"), need(`sys/mounts/${PROBE}/tune`, "update", "tune a mount", "sys/mounts/*")],
+  list_audit_devices: () => [need("sys/audit", "read", "list the audit devices"), need("sys/audit", "sudo", "list the audit devices (root-protected)")],
+  list_leases: () => [
+    need(`sys/leases/lookup/${PROBE}`, "list", "list leases under a prefix", "sys/leases/lookup/*"),
+    need(`sys/leases/lookup/${PROBE}`, "sudo", "list leases (root-protected)", "sys/leases/lookup/*"),
+  ],
+  read_lease: () => [need("sys/leases/lookup", "update", "look a lease up")],
+  revoke_lease: () => [need("sys/leases/lookup", "update", "check the lease exists"), need("sys/leases/revoke", "update", "revoke a lease")],
+};
+
 /** Every tool's needs, by tool name. A tool missing here is reported by doctor as unknown, and fails test/doctor/needs.test.ts. */
 export const TOOL_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
   create_mount: () => [need(`sys/mounts/${PROBE}`, "update", "mount an engine", "sys/mounts/*")],
@@ -261,6 +288,7 @@ export const TOOL_NEEDS: Readonly<Record<string, (l: Layout) => Need[]>> = {
   tidy_pki: (l) => pkiNeeds("tidy_pki", l),
   delete_pki_issuer: (l) => pkiNeeds("delete_pki_issuer", l),
   set_default_pki_issuer: (l) => pkiNeeds("set_default_pki_issuer", l),
+  ...POLICY_AND_SYS_NEEDS,
 };
 
 /** What the server itself needs besides the tools: /readyz looks the token up, and a renewable token renews itself. */

@@ -140,7 +140,7 @@ export const PROMPTS: PromptDef[] = [
       return (
         "Here is a least-privilege Vault policy for these paths. Explain what each block allows, point out any path that grants more than the task needs " +
         '(KV v2 keeps data under <mount>/data/ and listing under <mount>/metadata/), and tell me to apply it with `vault policy write <name> policy.hcl`; ' +
-        `this server writes no policies.\n\n\`\`\`hcl\n${hcl}\`\`\``
+        `or, where this server serves the policy toolset, with write_policy once I have approved it.\n\n\`\`\`hcl\n${hcl}\`\`\``
       );
     },
   },

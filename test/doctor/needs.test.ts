@@ -9,6 +9,8 @@ import { loadConfig } from "../../src/config.ts";
 const repoRoot = resolve(import.meta.dir, "..", "..");
 const names = allTools.map((t) => t.name);
 const writers = allTools.filter((t) => !t.annotations.readOnlyHint).map((t) => t.name);
+/** Tools of Vault's own API (sys/, auth/token/, identity/), whose needs do not depend on the mounts. */
+const VAULT_API_TOOLS = new Set(allTools.filter((t) => ["policy", "identity"].includes(t.toolset) || (t.toolset === "sys" && !["create_mount", "list_mounts", "delete_mount"].includes(t.name))).map((t) => t.name));
 const v2: Layout = { kvMount: "secret", kvVersion: 2, pkiMount: "pki" };
 const v1: Layout = { ...v2, kvVersion: 1 };
 
@@ -61,7 +63,14 @@ describe("the capability table", () => {
 
   it("never names a path outside the mounts it was given, sys/mounts and the token's own endpoints", () => {
     const other: Layout = { kvMount: "team-kv", kvVersion: 2, pkiMount: "team-pki", transitMount: "team-transit" };
-    for (const path of probePaths(names, other)) expect(path).toMatch(/^(team-kv\/|team-pki\/|team-transit\/|sys\/mounts(\/|$))/);
+    for (const path of probePaths(names.filter((n) => !VAULT_API_TOOLS.has(n)), other)) expect(path).toMatch(/^(team-kv\/|team-pki\/|team-transit\/|sys\/mounts(\/|$))/);
+  });
+
+  it("names only fixed paths of Vault's own API for the policy, identity and operations tools, whatever the mounts", () => {
+    const own = [...VAULT_API_TOOLS];
+    expect(own.length).toBeGreaterThan(0);
+    expect(probePaths(own, { kvMount: "team-kv", kvVersion: 1, pkiMount: "team-pki" })).toEqual(probePaths(own, v2));
+    for (const path of probePaths(own, v2)) expect(path).toMatch(/^(sys\/(policies\/acl|capabilities-self$|auth$|health$|audit$|leases\/|mounts)|auth\/token\/lookup-self$|identity\/entity\/id\/)/);
   });
 });
 
@@ -111,8 +120,8 @@ describe("cross-checked with manifests/vault", () => {
     expect(refusedBy("read-only-policy.hcl").sort()).toEqual([...writers].sort());
   });
 
-  it("mcp-server-policy lets every tool work", () => {
-    expect(refusedBy("mcp-server-policy.hcl")).toEqual([]);
+  it("mcp-server-policy lets every tool work but those that change policies, which it leaves out on purpose", () => {
+    expect(refusedBy("mcp-server-policy.hcl").sort()).toEqual(["delete_policy", "write_policy"]);
   });
 
   it("mcp-server-policy grants every endpoint the default toolsets need, as docs/tools.md lists them (secret/ as KV v2)", () => {

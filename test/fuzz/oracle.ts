@@ -425,6 +425,81 @@ export async function falseSuccess(vault: DevVault, def: ToolDefinition, sent: R
       const n = s.format === "hex" ? s.random_bytes.length / 2 : Buffer.from(s.random_bytes, "base64").length;
       return n === s.bytes ? undefined : `${n} bytes answered when ${s.bytes} were asked for`;
     }
+    case "list_policies": {
+      const res = await api(vault, "LIST", "sys/policies/acl");
+      return sameSet(s.policies, res.json?.data?.keys ?? []) ? undefined : "the policies listed differ from Vault's";
+    }
+    case "read_policy":
+    case "write_policy": {
+      const asked = typeof sent.name === "string" ? String(normal(sent.name)).toLowerCase() : undefined;
+      if (s.name !== asked) return `answered for policy ${JSON.stringify(s.name)} when asked for ${JSON.stringify(sent.name)}`;
+      const res = await api(vault, "GET", `sys/policies/acl/${encodePath(s.name)}`);
+      const held = res.json?.data?.policy;
+      if (typeof held !== "string") return `Vault has no policy ${s.name}`;
+      if (held !== s.policy) return `the rules answered are not Vault's for ${s.name}`;
+      return tool === "write_policy" && held.trim() !== String(sent.policy).trim() ? `Vault's ${s.name} does not hold the rules written` : undefined;
+    }
+    case "delete_policy": {
+      const res = await api(vault, "GET", `sys/policies/acl/${encodePath(s.name)}`);
+      return res.status === 404 ? undefined : `policy ${s.name} still answers ${res.status}`;
+    }
+    case "check_capabilities": {
+      const paths = s.capabilities.map((c: { path: string }) => c.path);
+      const res = await api(vault, "POST", "sys/capabilities-self", { paths });
+      for (const c of s.capabilities) if (!sameSet(c.capabilities, res.json?.data?.[c.path] ?? [])) return `capabilities on ${c.path} ${canonical(c.capabilities)} differ from Vault's ${canonical(res.json?.data?.[c.path])}`;
+      return undefined;
+    }
+    case "lookup_self": {
+      // The fuzz server's token: made by the harness with the root policy and display name fuzz-server.
+      if (s.display_name !== "token-fuzz-server" || !s.policies.includes("root")) return `a token "${s.display_name}" with ${canonical(s.policies)} is not the server's`;
+      return "id" in s || "accessor" in s ? "the answer names the token or its accessor" : undefined;
+    }
+    case "read_entity_self": {
+      if (!s.has_entity) return undefined;
+      const res = await api(vault, "GET", `identity/entity/id/${encodePath(s.id)}`);
+      return res.json?.data?.name === s.name ? undefined : `entity ${s.id} is not Vault's`;
+    }
+    case "list_auth_methods": {
+      const res = await api(vault, "GET", "sys/auth");
+      const paths = Object.keys(res.json?.data ?? {}).map((p) => p.replace(/\/$/, ""));
+      return sameSet(s.auth_methods.map((m: { path: string }) => m.path), paths) ? undefined : "the auth methods listed differ from Vault's";
+    }
+    case "read_auth_method": {
+      const res = await api(vault, "GET", "sys/auth");
+      const entry = res.json?.data?.[`${s.path}/`];
+      return entry?.type === s.type ? undefined : `Vault has no ${s.type} auth method at auth/${s.path}/`;
+    }
+    case "read_cluster_health": {
+      const res = await api(vault, "GET", "sys/health");
+      return res.json?.version === s.version && res.json?.sealed === s.sealed && res.json?.initialized === s.initialized ? undefined : "the health answered is not Vault's";
+    }
+    case "read_mount":
+    case "tune_mount": {
+      const m = tool === "tune_mount" ? s.mount : s;
+      if (s.path !== normal(sent.path)) return `answered for mount ${JSON.stringify(s.path)} when asked for ${JSON.stringify(sent.path)}`;
+      const res = await api(vault, "GET", "sys/mounts");
+      const entry = res.json?.data?.[`${s.path}/`];
+      if (!entry) return `no mount at ${s.path}/`;
+      if (entry.type !== m.type || (entry.config?.max_lease_ttl ?? 0) !== m.max_lease_ttl) return `the mount answered is not Vault's ${s.path}/`;
+      return tool === "tune_mount" && sent.description !== undefined && entry.description !== sent.description ? "the description written is not Vault's" : undefined;
+    }
+    case "list_audit_devices": {
+      const res = await api(vault, "GET", "sys/audit");
+      const paths = Object.keys(res.json?.data ?? {}).map((p) => p.replace(/\/$/, ""));
+      return sameSet(s.audit_devices.map((d: { path: string }) => d.path), paths) ? undefined : "the audit devices listed differ from Vault's";
+    }
+    case "list_leases": {
+      const res = await api(vault, "LIST", `sys/leases/lookup/${encodePath(s.prefix)}`);
+      return sameSet(s.keys, res.json?.data?.keys ?? []) ? undefined : "the leases listed differ from Vault's";
+    }
+    case "read_lease": {
+      const res = await api(vault, "PUT", "sys/leases/lookup", { lease_id: s.lease_id });
+      return res.json?.data?.id === s.lease_id ? undefined : `Vault has no lease ${s.lease_id}`;
+    }
+    case "revoke_lease": {
+      const res = await api(vault, "PUT", "sys/leases/lookup", { lease_id: s.lease_id });
+      return res.status === 400 ? undefined : `lease ${s.lease_id} still answers ${res.status}`;
+    }
     default:
       return `no check for ${tool}: add one to test/fuzz/oracle.ts`;
   }

@@ -40,12 +40,73 @@ export interface Scope {
   exact: Set<string>;
   /** Paths the call may only read: the mounts that could enclose the one a mount tool manages. */
   reads: Set<string>;
+  /** Paths named by what Vault answered, not by an argument (the token's own entity): matched by shape. */
+  shapes?: RegExp[];
+}
+
+/** Paths Vault answers in its HTTP layer without routing them, so its audit log never shows them (read_cluster_health). */
+export const UNAUDITED = new Set(["sys/health", "sys/leader"]);
+
+/** A policy name as write_policy and the others read it: one slash either side tolerated, and Vault's lower case. */
+function policyScope(a: Record<string, unknown>): string | undefined {
+  return typeof a.name === "string" ? `sys/policies/acl/${normal(a.name).toLowerCase()}` : undefined;
+}
+
+/**
+ * The sys/, auth/ and identity/ paths each policy, identity and operations tool may touch, built from its arguments as
+ * the tool builds them; undefined for every other tool.
+ */
+function vaultApiScope(tool: string, a: Record<string, unknown>): string[] | undefined {
+  const str = (k: string) => (typeof a[k] === "string" ? normal(a[k] as string) : undefined);
+  const one = (p: string | undefined) => (p === undefined ? [] : [p]);
+  switch (tool) {
+    case "list_policies":
+      return ["sys/policies/acl"];
+    case "read_policy":
+    case "write_policy":
+    case "delete_policy":
+      return one(policyScope(a));
+    case "check_capabilities":
+      return ["sys/capabilities-self"];
+    case "lookup_self":
+    case "read_entity_self":
+      return [];
+    case "list_auth_methods":
+    case "read_auth_method":
+      return ["sys/auth"];
+    case "read_cluster_health":
+      return [...UNAUDITED];
+    case "read_mount":
+      return ["sys/mounts"];
+    case "tune_mount": {
+      const p = str("path");
+      return ["sys/mounts", ...one(p === undefined ? undefined : `sys/mounts/${p}/tune`)];
+    }
+    case "list_audit_devices":
+      return ["sys/audit"];
+    case "list_leases": {
+      const p = str("prefix");
+      return one(p === undefined ? undefined : p === "" ? "sys/leases/lookup" : `sys/leases/lookup/${p}`);
+    }
+    case "read_lease":
+      return ["sys/leases/lookup"];
+    case "revoke_lease":
+      return ["sys/leases/lookup", "sys/leases/revoke"];
+  }
+  return undefined;
 }
 
 /** What `tool` called with `args` may touch. Arguments that are not strings widen nothing. */
 export function scopeOf(tool: string, args: unknown): Scope {
   const a = args && typeof args === "object" && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
   const scope: Scope = { mounts: [], exact: new Set(TOKEN_SELF), reads: new Set() };
+  const own = vaultApiScope(tool, a);
+  if (own) {
+    for (const p of own) scope.exact.add(p);
+    // The entity id comes from lookup-self's answer, and the tool puts it in the path only when it is a UUID.
+    if (tool === "read_entity_self") scope.shapes = [/^identity\/entity\/id\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/];
+    return scope;
+  }
   if (tool === "list_mounts") {
     scope.exact.add("sys/mounts");
     return scope;
@@ -98,6 +159,7 @@ export function escape(scope: Scope, req: SeenRequest): string | undefined {
   if (RELATIVE_OR_EMPTY.test(bare)) return `${req.operation} ${JSON.stringify(path)} has an empty, "." or ".." segment`;
   if (SMUGGLED.test(path)) return `${req.operation} ${JSON.stringify(path)} holds a control character, "?", "#" or a backslash`;
   if (scope.exact.has(bare)) return undefined;
+  if (scope.shapes?.some((re) => re.test(bare))) return undefined;
   if (req.operation === "read" && scope.reads.has(bare)) return undefined;
   if (RESERVED.test(path)) return `${req.operation} ${JSON.stringify(path)} reaches Vault's own API, which this call may not touch`;
   if (scope.mounts.some((m) => m !== "" && path.startsWith(`${m}/`))) return undefined;

@@ -7,7 +7,7 @@ import { connectClient, testServer } from "../support/mcp.ts";
 
 /** Every tool the server offers, by toolset. A tool added, moved or removed changes this table, and a reviewer sees it. */
 const CATALOGUE: Record<Toolset, string[]> = {
-  sys: ["create_mount", "list_mounts", "delete_mount"],
+  sys: ["create_mount", "list_mounts", "delete_mount", "read_cluster_health", "read_mount", "tune_mount", "list_audit_devices", "list_leases", "read_lease", "revoke_lease"],
   kv: [
     "read_secret",
     "write_secret",
@@ -59,8 +59,8 @@ const CATALOGUE: Record<Toolset, string[]> = {
     "hash_data",
     "generate_random_bytes",
   ],
-  policy: [],
-  identity: [],
+  policy: ["list_policies", "read_policy", "write_policy", "delete_policy", "check_capabilities"],
+  identity: ["lookup_self", "read_entity_self", "list_auth_methods", "read_auth_method"],
 };
 
 const base = { VAULT_ADDR: "http://127.0.0.1:8200", VAULT_TOKEN: "t" };
