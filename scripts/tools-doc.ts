@@ -101,10 +101,8 @@ function needsTable(needs: readonly Need[]): string[] {
   return [
     "| capability | policy path | asked about | why |",
     "| --- | --- | --- | --- |",
-    ...needs.map((n) => {
-      const why = n.detects !== undefined ? `${n.why}; only when sys/internal/ui/mounts/${n.detects} does not answer` : n.why;
-      return `| ${n.capability} | \`${n.policyPath}\` | \`${n.path}\` | ${cell(why)} |`;
-    }),
+    // A need that `detects` a mount says in its why that it is needed only when sys/internal/ui/mounts does not answer.
+    ...needs.map((n) => `| ${n.capability} | \`${n.policyPath}\` | \`${n.path}\` | ${cell(n.why)} |`),
   ];
 }
 
