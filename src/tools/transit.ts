@@ -1,9 +1,10 @@
 // Transit secrets engine: enable_transit and its named keys (create, list, read, rotate, configure, delete); data operations are in transit-data.ts.
 import { Type } from "@sinclair/typebox";
+import { VaultError } from "../vault/errors.ts";
 import { MountNotFound } from "../vault/mount-info.ts";
 import { manageableMount, safeMount, safeName, type SafePath } from "../vault/paths.ts";
 import * as transit from "../vault/transit.ts";
-import { refusal, ToolError, vaultNotes } from "./errors.ts";
+import { refusal, ToolError, vaultNotes, vaultWords } from "./errors.ts";
 import { mountEngine } from "./mounts.ts";
 import { duration } from "./pki-common.ts";
 import { defineTool, type ToolContext } from "./registry.ts";
@@ -148,7 +149,9 @@ export const createTransitKey = defineTool({
       // Resending is safe: Vault keeps the key a first request made, and the read below shows it.
       res = await ctx.vault.write(transit.keyPath(mount, name), body, { idempotent: true });
     } catch (err) {
-      const why = refusal(err);
+      // Vault answers some refusals with 500 (derived hmac keys); no key there afterwards proves nothing was created.
+      const refused500 = err instanceof VaultError && err.failure === "http" && err.status >= 500 && !(await transit.readKey(ctx.vault, mount, name));
+      const why = refusal(err) ?? (refused500 ? vaultWords(err) : undefined);
       if (why) throw new ToolError(`Vault refused to create transit key "${name.display}": ${why}. Nothing was created; check type, derived/convergent_encryption and auto_rotate_period.`);
       throw err;
     }

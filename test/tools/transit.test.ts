@@ -43,6 +43,11 @@ describe("transit keys", () => {
     expect(JSON.stringify(read)).not.toMatch(/"key"\s*:/);
     expect(await refused(client, "create_transit_key", { mount, name, type: "ed25519" })).toContain("already exists");
     expect((await vaultApi("GET", `${mount}/keys/${name}`)).json.data.type).toBe("aes256-gcm96");
+    // Vault refuses a derived hmac key with a 500; the key is not there, so it is a refusal, not an unknown state.
+    const odd = unique("odd");
+    const why = await refused(client, "create_transit_key", { mount, name: odd, type: "hmac", derived: true });
+    expect(why).toContain("Nothing was created");
+    expect((await vaultApi("GET", `${mount}/keys/${odd}`)).status).toBe(404);
   });
 
   it("says which tool to use for a key or mount that does not exist", async () => {
