@@ -146,7 +146,8 @@ export const checkCapabilities = defineTool({
   }),
   annotations: READ_ONLY,
   async run(args, { vault }) {
-    const paths = [...new Set(args.paths.map((p, i) => safePath(p, `paths.${i}`).display))];
+    // Vault trims each path before it answers, and answers under the trimmed path: so the question is asked trimmed.
+    const paths = [...new Set(args.paths.map((p, i) => safePath(p.trim(), `paths.${i}`).display))];
     const caps = await sys.capabilitiesSelf(vault, paths);
     const capabilities = paths.map((path) => {
       const list = caps[path] ?? [];

@@ -119,6 +119,40 @@ const TRANSIT_TOOLS = new Set([
   "encrypt_data", "decrypt_data", "rewrap_data", "generate_hmac", "verify_hmac", "sign_data", "verify_signature", "hash_data", "generate_random_bytes",
 ]);
 
+/** The policy, identity and operations tools, whose arguments name Vault's own objects (policies, auth methods, leases). */
+const VAULT_API_TOOLS = new Set(["read_policy", "write_policy", "delete_policy", "check_capabilities", "read_auth_method", "read_mount", "tune_mount", "list_leases", "read_lease", "revoke_lease"]);
+
+/**
+ * Plausible values of their arguments: a scratch policy the fuzz may write and delete (never default, whose replacement
+ * would outlive the call), the fixtures' KV mounts to read and tune (not PKI, whose TTLs the PKI tools depend on), and
+ * lease prefixes that exist in every Vault.
+ */
+function vaultApiArgument(tool: string, name: string, fx: Fixtures): fc.Arbitrary<unknown> | undefined {
+  switch (name) {
+    case "name":
+      return stringArg(tool === "write_policy" ? ["fz-policy", "fz-policy", "Fz-Policy", "root", "fz/policy"] : ["fz-policy", "fz-policy", "default", "root", "ROOT", "fz-missing-policy"]);
+    case "policy":
+      return stringArg(['path "secret/data/fz/*" {\n  capabilities = ["read"]\n}\n', 'path "secret/data/fz/*" { capabilities = ["read", "list"] }', 'path "x" { capabilities = ["bogus"] }', "not hcl {", " "]);
+    case "paths":
+      return fc.oneof(
+        { weight: 5, arbitrary: fc.array(stringArg(["secret/data/fz", "sys/mounts", `${fx.kv2}/data/app/db`, "auth/token/create", "sys/policies/acl/fz-policy"]), { minLength: 1, maxLength: 3 }) },
+        { weight: 1, arbitrary: wrongType },
+      );
+    case "path":
+      if (tool === "read_auth_method") return stringArg(["token", "token", "auth/token", "token/", "fz-missing", "auth/"]);
+      return stringArg([fx.kv2, fx.kv2, fx.kv1, ...fx.scratch, "secret", "cubbyhole", `${fx.kv2}/app`, "fz-missing"]);
+    case "prefix":
+      return stringArg(["", "auth", "auth/token", "auth/token/create", "auth/token/create/", "fz-missing"]);
+    case "lease_id":
+      return stringArg(["auth/token/create/h0000", "auth/token/create/", "fz/missing/lease", "auth/token/create/h0000/../x"]);
+    case "max_lease_ttl":
+    case "default_lease_ttl":
+      return stringArg(["768h", "8760h", "system", "1h", "forever", "-1h"]);
+    default:
+      return undefined;
+  }
+}
+
 /** Plausible values of a transit tool's arguments: the seeded keys, and ciphertexts, signatures and HMACs they made. */
 function transitArgument(name: string, fx: Fixtures): fc.Arbitrary<unknown> | undefined {
   const s = fx.transitSamples;
@@ -162,6 +196,8 @@ function transitArgument(name: string, fx: Fixtures): fc.Arbitrary<unknown> | un
 function argumentFor(tool: string, name: string, fx: Fixtures): fc.Arbitrary<unknown> | undefined {
   const transit = TRANSIT_TOOLS.has(tool) ? transitArgument(name, fx) : undefined;
   if (transit) return transit;
+  const own = VAULT_API_TOOLS.has(tool) ? vaultApiArgument(tool, name, fx) : undefined;
+  if (own) return own;
   // The fixtures are listed more than once, so that most calls reach a real object and get past "not found".
   const kvMounts = [fx.kv2, fx.kv2, fx.kv2, fx.kv1, "secret", "secret", fx.pki, "fz-missing", `${fx.kv2}/app`, `/${fx.kv2}/`, `${fx.kv2}/`, "cubbyhole"];
   const pkiMounts = [fx.pki, fx.pki, fx.pki, fx.pkiInt, fx.kv2, "fz-missing", `${fx.pki}/roles`, `/${fx.pki}`, `${fx.pki}/`];

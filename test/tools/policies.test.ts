@@ -114,7 +114,7 @@ describe("check_capabilities", () => {
     await vaultApi("PUT", `sys/policies/acl/${name}`, { policy: 'path "secret/data/caps/*" { capabilities = ["read", "list"] }' });
     const token = (await vaultApi("POST", "auth/token/create", { policies: [name], ttl: "10m" })).json.auth.client_token;
     const limited = await connectClient(testServer({ VAULT_TOKEN: token }));
-    const r = await ok(limited, "check_capabilities", { paths: ["secret/data/caps/db", "sys/mounts", "/secret/data/caps/db/"] });
+    const r = await ok(limited, "check_capabilities", { paths: ["secret/data/caps/db", "sys/mounts", "/secret/data/caps/db/", " secret/data/caps/db "] });
     expect(r.structuredContent?.capabilities).toEqual([
       { path: "secret/data/caps/db", capabilities: ["list", "read"], allowed: true },
       { path: "sys/mounts", capabilities: ["deny"], allowed: false },
