@@ -2,6 +2,7 @@
 import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import type { Caller } from "../caller.ts";
 import { withoutGuidance } from "../tools/guidance.ts";
+import { allTools } from "../tools/index.ts";
 import { readerTools } from "../tools/readers.ts";
 import { type CallResult, ToolRegistry } from "../tools/registry.ts";
 import { RpcError } from "./jsonrpc.ts";
@@ -105,13 +106,17 @@ export function resolveResource(uri: string): Read | string {
 /** The readers' registry beside each tool registry, so that each server's policy and metrics reach its readers. */
 const readersOf = new WeakMap<ToolRegistry, ToolRegistry>();
 
+/** Served tools some resources read through: the readers run them when MCP_TOOLSETS leaves them out, so every resource reads. */
+const RESOURCE_TOOLS = new Set(["list_mounts", "list_secrets", "read_pki_issuer"]);
+const readerDefinitions = [...readerTools, ...allTools.filter((t) => RESOURCE_TOOLS.has(t.name) && !readerTools.some((r) => r.name === t.name))];
+
 /**
  * Runs a read that no served tool makes (a policy, a secret's metadata, the token's capabilities) through callTool with a
  * registry of readers in place of the tools: the caller's identity, scopes, policy, audit and masking apply as to a tool call.
  */
 export function callReader(deps: McpDeps, name: string, args: Record<string, unknown>, caller: Caller | undefined): Promise<CallResult> {
   let readers = readersOf.get(deps.registry);
-  if (!readers) readersOf.set(deps.registry, (readers = new ToolRegistry(readerTools)));
+  if (!readers) readersOf.set(deps.registry, (readers = new ToolRegistry(readerDefinitions)));
   readers.policy = deps.registry.policy;
   readers.observer = deps.registry.observer;
   return callTool({ ...deps, registry: readers }, { name, arguments: args }, caller);
@@ -129,7 +134,8 @@ export async function readResource(deps: McpDeps, uri: unknown, caller: Caller |
   const read = resolveResource(uri);
   if (typeof read === "string") throw new RpcError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}: ${read}.`);
   const args = { arguments: read.args, name: read.tool };
-  const result = read.reader ? await callReader(deps, read.tool, read.args, caller) : await callTool(deps, args, caller);
+  const reader = read.reader || !deps.registry.has(read.tool);
+  const result = reader ? await callReader(deps, read.tool, read.args, caller) : await callTool(deps, args, caller);
   if (result.isError || !result.structuredContent) throw new RpcError(RESOURCE_NOT_FOUND, `Resource ${uri} could not be read: ${resultText(result)}`);
   const { mimeType, text } = read.render(result.structuredContent);
   return { contents: [{ uri, mimeType, text }] };

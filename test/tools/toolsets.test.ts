@@ -141,6 +141,24 @@ describe("a server with some toolsets", () => {
     expect(await listed({ MCP_TOOLS: "list_mounts,read_secret" })).toEqual(["list_mounts", "read_secret"]);
   });
 
+  it("reads every resource whichever toolsets are served, and a denied tool still refuses its resource", async () => {
+    const client = await connectClient(testServer({ MCP_TOOLSETS: "transit" }));
+    try {
+      const mounts = await client.readResource({ uri: "vault://mounts" });
+      expect(JSON.stringify(mounts.contents[0])).toContain("key/value secret storage");
+      const folder = await client.readResource({ uri: "vault://kv/secret/" });
+      expect(folder.contents[0]?.mimeType).toBe("application/json");
+    } finally {
+      await client.close();
+    }
+    const denied = await connectClient(testServer({ MCP_TOOLSETS: "transit", MCP_TOOLS_DENY: "list_mounts" }));
+    try {
+      await expect(denied.readResource({ uri: "vault://mounts" })).rejects.toThrow(/list_mounts/);
+    } finally {
+      await denied.close();
+    }
+  });
+
   it("still reads resources that no tool serves (a policy) with the sys toolset alone", async () => {
     const client = await connectClient(testServer({ MCP_TOOLSETS: "sys" }));
     try {
