@@ -76,7 +76,6 @@ function unmerged(patch: Record<string, unknown>, now: Record<string, unknown> |
   return undefined;
 }
 
-
 /** A mount or path argument as the server reads it: one leading and one trailing slash tolerated. */
 function normal(raw: unknown): unknown {
   if (typeof raw !== "string") return raw;
