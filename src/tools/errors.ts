@@ -100,6 +100,14 @@ export function describeVaultError(err: VaultError): string {
     const state = err.isRead ? "" : " The change may or may not have been applied: read it back before retrying.";
     return `Vault failed with ${err.status} on ${request}.${detail}${state} If that names something missing or wrong, fix it first; otherwise retry later, and if it persists check Vault's logs.`;
   }
+  // Vault's HTTP layer answers a path holding a character Go does not count as printable with a bare 400 before any
+  // handler runs. paths.ts refuses those it knows of; a character newer than Vault's Unicode tables still gets here.
+  if (err.status === 400 && err.errors.length === 0 && /%[89a-f][0-9a-f]/i.test(err.path)) {
+    return (
+      `Vault refused ${request} (400) without saying why, as it does for a path holding a character it does not accept ` +
+      "(one newer than its Unicode tables, for example). Nothing was changed. Name it with letters, digits and ASCII punctuation instead."
+    );
+  }
   return `Vault refused ${request} (${err.status}).${detail}`;
 }
 

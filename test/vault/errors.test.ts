@@ -77,3 +77,16 @@ describe("what each failure lets an answer say about Vault's state", () => {
     expect(note).toContain("do not assume that nothing changed");
   });
 });
+
+describe("a bare 400 for a path Vault would not read", () => {
+  it("says why Vault gave no reason and what to name the thing instead", () => {
+    const words = describeVaultError(new VaultError("POST", "transit/encrypt/k%F0%B2%8F%A3", 400, [], "http", "http://v:8200"));
+    expect(words).toContain("without saying why");
+    expect(words).toContain("Nothing was changed.");
+    expect(words).toContain("ASCII punctuation");
+  });
+
+  it("keeps Vault's own words when it gives them", () => {
+    expect(describeVaultError(new VaultError("POST", "transit/keys/k", 400, ["invalid type"], "http", "http://v:8200"))).toBe("Vault refused POST transit/keys/k (400). Vault said: invalid type");
+  });
+});
