@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { type AuditEntry, auditLine, createAuditLog } from "../../src/audit.ts";
 import { silentLogger } from "../../src/log.ts";
 import { allTools } from "../../src/tools/index.ts";
-import { call, connectClient, MCP_URL, testServer, text, unique, vaultApi } from "../support/mcp.ts";
+import { call, connectClient, MCP_URL, testServer, text, tokenLease, unique, vaultApi } from "../support/mcp.ts";
 import { testVault } from "../support/vault.ts";
 
 describe("every tool, audited", () => {
@@ -19,6 +19,7 @@ describe("every tool, audited", () => {
     const pki = unique("audit-pki");
     const secret = `s3cret-${crypto.randomUUID()}`;
     const keyed = `keyed-${crypto.randomUUID()}`;
+    const lease = await tokenLease();
     const calls: [string, Record<string, unknown>][] = [
       ["create_mount", { path: kv, type: "kv-v2" }],
       ["list_mounts", {}],
@@ -37,12 +38,28 @@ describe("every tool, audited", () => {
       ["read_pki_role", { mount: pki, role_name: "web" }],
       ["issue_pki_certificate", { mount: pki, role_name: "web", common_name: "a.example.com" }],
       ["delete_pki_role", { mount: pki, role_name: "web" }],
+      ["list_policies", {}],
+      ["write_policy", { name: `${kv}-policy`, policy: `path "${kv}/data/*" { capabilities = ["read"] }` }],
+      ["read_policy", { name: `${kv}-policy` }],
+      ["check_capabilities", { paths: [`${kv}/data/app/db`] }],
+      ["delete_policy", { name: `${kv}-policy` }],
+      ["lookup_self", {}],
+      ["read_entity_self", {}],
+      ["list_auth_methods", {}],
+      ["read_auth_method", { path: "token" }],
+      ["read_cluster_health", {}],
+      ["read_mount", { path: kv }],
+      ["tune_mount", { path: kv, description: "audited" }],
+      ["list_audit_devices", {}],
+      ["list_leases", { prefix: "auth/token/create" }],
+      ["read_lease", { lease_id: lease.leaseId }],
+      ["revoke_lease", { lease_id: lease.leaseId }],
       ["delete_mount", { path: pki }],
     ];
     // The table is checked against the wiring list, so a new tool that is not audited here fails.
     expect(new Set(calls.map(([n]) => n))).toEqual(new Set(allTools.map((t) => t.name)));
 
-    const values: string[] = [secret, keyed, testVault().token];
+    const values: string[] = [secret, keyed, testVault().token, lease.token];
     for (const [name, args] of calls) {
       const before = lines.length;
       const r = await call(client, name, args);

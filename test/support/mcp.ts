@@ -84,3 +84,20 @@ export async function vaultApi(method: string, path: string, body?: unknown, tok
   const raw = await res.text();
   return { status: res.status, json: raw ? JSON.parse(raw) : null };
 }
+
+/**
+ * A lease Vault keeps in dev mode, with the token it leases: a child token made through auth/token/create has one under
+ * auth/token/create/. Its TTL is drawn at random, so the lease that expires in the same second as the token is its own.
+ */
+export async function tokenLease(): Promise<{ token: string; leaseId: string }> {
+  const ttl = 3000 + Math.floor(Math.random() * 80_000);
+  const token = (await vaultApi("POST", "auth/token/create", { policies: ["default"], ttl: `${ttl}s` })).json.auth.client_token as string;
+  const expires = String((await vaultApi("GET", "auth/token/lookup-self", undefined, token)).json.data.expire_time).slice(0, 19);
+  const keys: string[] = (await vaultApi("LIST", "sys/leases/lookup/auth/token/create")).json.data.keys;
+  for (const key of keys) {
+    const id = `auth/token/create/${key}`;
+    const lease = await vaultApi("PUT", "sys/leases/lookup", { lease_id: id });
+    if (String(lease.json.data?.expire_time).slice(0, 19) === expires) return { token, leaseId: id };
+  }
+  throw new Error("no lease found for the token just made");
+}

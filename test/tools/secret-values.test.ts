@@ -4,7 +4,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 import { allTools } from "../../src/tools/index.ts";
-import { call, connectClient, ok, testServer, text, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
+import { call, connectClient, ok, testServer, text, tokenLease, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
 import { testVault } from "../support/vault.ts";
 
 const MODES = ["reveal", "mask", "wrap"] as const;
@@ -164,6 +164,58 @@ const SCENARIOS: Record<string, (run: Run, w: World) => Promise<void>> = {
     run.secrets.push((await vaultApi("GET", `${w.kv2}/data/${path}`)).json.data.data.private_key);
     await record(run, "issue_pki_certificate", { mount: w.pki, role_name: "web", common_name: "v1.example.com", store_at: { mount: w.kv1, path } });
     await record(run, "issue_pki_certificate", { mount: w.pki, role_name: "web", common_name: "nokv.example.com", store_at: { mount: w.pki, path } });
+  },
+  // The policy, identity and operations tools hold no secret values; their answers are grepped like every other.
+  list_policies: async (run) => {
+    await record(run, "list_policies", {});
+  },
+  read_policy: async (run) => {
+    await record(run, "read_policy", { name: "default" });
+  },
+  write_policy: async (run) => {
+    await record(run, "write_policy", { name: `sv-${run.mode}`, policy: 'path "secret/data/sv/*" { capabilities = ["read"] }' });
+  },
+  delete_policy: async (run) => {
+    await vaultApi("PUT", `sys/policies/acl/sv-gone-${run.mode}`, { policy: 'path "x/*" { capabilities = ["read"] }' });
+    await record(run, "delete_policy", { name: `sv-gone-${run.mode}` });
+  },
+  check_capabilities: async (run, w) => {
+    await record(run, "check_capabilities", { paths: [`${w.kv2}/data/app/db`] });
+  },
+  lookup_self: async (run) => {
+    await record(run, "lookup_self", {});
+  },
+  read_entity_self: async (run) => {
+    await record(run, "read_entity_self", {});
+  },
+  list_auth_methods: async (run) => {
+    await record(run, "list_auth_methods", {});
+  },
+  read_auth_method: async (run) => {
+    await record(run, "read_auth_method", { path: "token" });
+  },
+  read_cluster_health: async (run) => {
+    await record(run, "read_cluster_health", {});
+  },
+  read_mount: async (run, w) => {
+    await record(run, "read_mount", { path: w.kv2 });
+  },
+  tune_mount: async (run, w) => {
+    await record(run, "tune_mount", { path: w.kv1, description: `tuned with ${run.mode}` });
+  },
+  list_audit_devices: async (run) => {
+    await record(run, "list_audit_devices", {});
+  },
+  list_leases: async (run) => {
+    await record(run, "list_leases", { prefix: "auth/token/create" });
+  },
+  read_lease: async (run) => {
+    await record(run, "read_lease", { lease_id: (await tokenLease()).leaseId });
+  },
+  revoke_lease: async (run) => {
+    const { token, leaseId } = await tokenLease();
+    run.secrets.push(token);
+    await record(run, "revoke_lease", { lease_id: leaseId });
   },
 };
 

@@ -3,30 +3,13 @@ import { beforeAll, describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { call, connectClient, ok, testServer, text, unique, vaultApi } from "../support/mcp.ts";
+import { call, connectClient, ok, testServer, text, tokenLease, unique, vaultApi } from "../support/mcp.ts";
 import { testVault } from "../support/vault.ts";
 
 let client: Client;
 beforeAll(async () => {
   client = await connectClient();
 });
-
-/**
- * A lease Vault keeps in dev mode: a child token made through auth/token/create has one under auth/token/create/. Its
- * TTL is drawn at random, so that the lease expiring in the same second as the token is its own.
- */
-async function tokenLease(): Promise<{ token: string; leaseId: string }> {
-  const ttl = 3000 + Math.floor(Math.random() * 80_000);
-  const token = (await vaultApi("POST", "auth/token/create", { policies: ["default"], ttl: `${ttl}s` })).json.auth.client_token;
-  const keys: string[] = (await vaultApi("LIST", "sys/leases/lookup/auth/token/create")).json.data.keys;
-  for (const key of keys) {
-    const id = `auth/token/create/${key}`;
-    const lease = await vaultApi("PUT", "sys/leases/lookup", { lease_id: id });
-    const self = (await vaultApi("GET", "auth/token/lookup-self", undefined, token)).json.data;
-    if (lease.json.data?.expire_time?.slice(0, 19) === self.expire_time?.slice(0, 19)) return { token, leaseId: id };
-  }
-  throw new Error("no lease found for the token just made");
-}
 
 describe("read_cluster_health", () => {
   it("answers initialized, sealed, standby, version, HA and replication in one answer, as sys/health says", async () => {
