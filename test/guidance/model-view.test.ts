@@ -1,6 +1,10 @@
 // What kagent's model sees: on success kagent's Go agent hands it only {"output": structuredContent}, and its Ollama
 // adapter keeps only type, description and enum of each parameter. Every tool is checked under both losses.
 import { beforeAll, describe, expect, it } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { allTools } from "../../src/tools/index.ts";
 import { suggestedCalls, summaryOf } from "../../src/tools/guidance.ts";
@@ -8,6 +12,21 @@ import { ToolRegistry } from "../../src/tools/registry.ts";
 import { connectClient, ok, testServer, text, tokenLease, type ToolResult, unique } from "../support/mcp.ts";
 
 const registry = new ToolRegistry(allTools);
+
+/** A CSR for `cn` over an RSA key made here (the default key type of a PKI role), as its owner would send it. */
+function makeCsr(cn: string): string {
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const dir = mkdtempSync(join(tmpdir(), "guide-csr-"));
+  try {
+    const keyFile = join(dir, "key.pem");
+    writeFileSync(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    const r = Bun.spawnSync(["openssl", "req", "-new", "-key", keyFile, "-subj", `/CN=${cn}`], { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`openssl req failed: ${r.stderr.toString()}`);
+    return r.stdout.toString();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const names = new Set(registry.names());
 
 /** A schema as a lossy adapter passes it on: type, description, enum, items, properties, required; nothing else. */
@@ -94,6 +113,7 @@ describe("the structured result kagent's model sees, for every tool", () => {
   const seen = new Map<string, ToolResult>();
   const kv = unique("guide-kv");
   const pki = unique("guide-pki");
+  const transit = unique("guide-transit");
 
   beforeAll(async () => {
     client = await connectClient(testServer());
@@ -105,6 +125,14 @@ describe("the structured result kagent's model sees, for every tool", () => {
     await run("list_secrets", { mount: kv });
     await run("generate_secret", { mount: kv, path: "app/gen", key: "token" });
     await run("delete_secret", { mount: kv, path: "app/gen" });
+    await run("patch_secret", { mount: kv, path: "app/db", data: { user: "app" } });
+    await run("read_secret_metadata", { mount: kv, path: "app/db" });
+    await run("write_secret_metadata", { mount: kv, path: "app/db", max_versions: 5, custom_metadata: { owner: "guidance" } });
+    await run("delete_secret_versions", { mount: kv, path: "app/db", versions: [1] });
+    await run("undelete_secret_versions", { mount: kv, path: "app/db", versions: [1] });
+    await run("rollback_secret", { mount: kv, path: "app/db", version: 1 });
+    await run("destroy_secret_versions", { mount: kv, path: "app/db", versions: [2] });
+    await run("delete_secret_metadata", { mount: kv, path: "app/gen" });
     await run("enable_pki", { path: pki });
     await run("create_pki_issuer", { mount: pki, type: "root", common_name: "Guide Root CA", issuer_name: "root" });
     await run("list_pki_issuers", { mount: pki });
@@ -113,7 +141,35 @@ describe("the structured result kagent's model sees, for every tool", () => {
     await run("list_pki_roles", { mount: pki });
     await run("read_pki_role", { mount: pki, role_name: "web" });
     await run("issue_pki_certificate", { mount: pki, role_name: "web", common_name: "api.example.com", alt_names: "www.example.com, app.example.com" });
+    await run("sign_pki_csr", { mount: pki, role_name: "web", csr: makeCsr("csr.example.com") });
+    const serial = String(seen.get("sign_pki_csr")!.structuredContent!.serial);
+    await run("list_pki_certificates", { mount: pki });
+    await run("read_pki_certificate", { mount: pki, serial });
+    await run("revoke_pki_certificate", { mount: pki, serial });
+    await run("tidy_pki", { mount: pki, safety_buffer: "1h" });
+    await run("create_pki_issuer", { mount: pki, type: "root", common_name: "Guide Spare CA", issuer_name: "spare" });
+    await run("set_default_pki_issuer", { mount: pki, issuer: "spare" });
+    await run("delete_pki_issuer", { mount: pki, issuer: "root" });
     await run("delete_pki_role", { mount: pki, role_name: "web" });
+    await run("enable_transit", { path: transit });
+    await run("create_transit_key", { mount: transit, name: "aes" });
+    await run("list_transit_keys", { mount: transit });
+    await run("read_transit_key", { mount: transit, name: "aes" });
+    await run("encrypt_data", { mount: transit, name: "aes", plaintext: "guidance" });
+    const ciphertext = String(seen.get("encrypt_data")!.structuredContent!.ciphertext);
+    await run("rotate_transit_key", { mount: transit, name: "aes" });
+    await run("rewrap_data", { mount: transit, name: "aes", ciphertext });
+    await run("decrypt_data", { mount: transit, name: "aes", ciphertext: String(seen.get("rewrap_data")!.structuredContent!.ciphertext) });
+    await run("update_transit_key_config", { mount: transit, name: "aes", deletion_allowed: true });
+    await run("delete_transit_key", { mount: transit, name: "aes" });
+    await run("create_transit_key", { mount: transit, name: "sig", type: "ed25519" });
+    await run("sign_data", { mount: transit, name: "sig", input: "pay 10 EUR" });
+    await run("verify_signature", { mount: transit, name: "sig", input: "pay 10 EUR", signature: String(seen.get("sign_data")!.structuredContent!.signature) });
+    await run("create_transit_key", { mount: transit, name: "mac", type: "hmac" });
+    await run("generate_hmac", { mount: transit, name: "mac", input: "msg" });
+    await run("verify_hmac", { mount: transit, name: "mac", input: "msg", hmac: String(seen.get("generate_hmac")!.structuredContent!.hmac) });
+    await run("hash_data", { mount: transit, input: "abc" });
+    await run("generate_random_bytes", { mount: transit, bytes: 16 });
     await run("list_policies", {});
     await run("write_policy", { name: `${kv}-policy`, policy: `path "${kv}/data/*" { capabilities = ["read"] }` });
     await run("read_policy", { name: `${kv}-policy` });
@@ -131,6 +187,7 @@ describe("the structured result kagent's model sees, for every tool", () => {
     const { leaseId } = await tokenLease();
     await run("read_lease", { lease_id: leaseId });
     await run("revoke_lease", { lease_id: leaseId });
+    await run("delete_mount", { path: transit });
     await run("delete_mount", { path: pki });
     await run("delete_mount", { path: kv });
   }, 60_000);
