@@ -1,7 +1,5 @@
 // The Deployment, Service, PodDisruptionBudget and ServiceAccount, as each overlay renders them, and the chart examples that mirror one.
 import { describe, expect, it } from 'bun:test';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CHART_LIKE_OVERLAYS,
   OVERLAYS,
@@ -12,12 +10,13 @@ import {
   mcpContainer,
   one,
   render,
+  serverEnvNames,
   type Container,
   type ChartExample,
   type Overlay,
   type PodSpec,
 } from './rendered.ts';
-import { missingToolchain, repoRoot } from './tools.ts';
+import { missingToolchain } from './tools.ts';
 
 const TOOL_TIMEOUT_MS = 15 * 60_000;
 const TOKEN_FILE = '/var/run/secrets/vault/token';
@@ -39,11 +38,6 @@ function quantity(q: string): number {
 }
 
 /** Names of the environment variables the server reads, from its config module (so a typo here fails). */
-function serverEnvNames(): Set<string> {
-  const source = readFileSync(join(repoRoot, 'src', 'config.ts'), 'utf8');
-  return new Set(source.match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
-}
-
 for (const [overlay, like] of renderings) describe.skipIf(!!noGo)(overlay in OVERLAYS ? `the ${overlay} overlay` : `the ${overlay} rendering`, () => {
   const objects = () => render(overlay);
   const pod = async (): Promise<PodSpec> => deploymentSpec(await objects()).template.spec;

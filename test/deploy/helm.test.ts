@@ -4,7 +4,7 @@ import { describe, expect, it } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allowed, type Endpoint } from './network-policy.ts';
-import { CHART_EXAMPLES, MADE_UP_TOKEN, OVERLAYS, deploymentSpec, env, envValue, mcpContainer, one, render, type ChartExample, type Overlay } from './rendered.ts';
+import { CHART_EXAMPLES, MADE_UP_TOKEN, OVERLAYS, deploymentSpec, env, envValue, mcpContainer, one, render, serverEnvNames, type ChartExample, type Overlay } from './rendered.ts';
 import { CHART_DIR, HELM_VERSION, helmLint, helmTemplate, helmTemplateError, missingToolchain, parseYamlDocuments, repoRoot, type KubeObject } from './tools.ts';
 
 const TOOL_TIMEOUT_MS = 15 * 60_000;
@@ -16,11 +16,6 @@ const chart = parseYamlDocuments(readFileSync(join(repoRoot, CHART_DIR, 'Chart.y
 
 /** Settings for features the server is gaining (toolsets, issue 11); it ignores them until then, so the chart may set them. */
 const PENDING_ENV = new Set(['MCP_TOOLSETS']);
-
-function serverEnvNames(): Set<string> {
-  const source = readFileSync(join(repoRoot, 'src', 'config.ts'), 'utf8');
-  return new Set(source.match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
-}
 
 function annotations(obj: { metadata?: { [key: string]: unknown } }): Record<string, string> {
   return (obj.metadata?.annotations as Record<string, string> | undefined) ?? {};

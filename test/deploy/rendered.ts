@@ -2,6 +2,8 @@
 // rendered once per test run, and small lookups into them.
 import { expect } from 'bun:test';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CHART_DIR, helmTemplate, kustomizeBuild, kustomizeVariant, type KubeObject } from './tools.ts';
 
 export const OVERLAYS = {
@@ -138,4 +140,11 @@ export function envValue(objects: KubeObject[], name: string): string | undefine
   const ref = e?.valueFrom?.configMapKeyRef;
   if (!ref) return e?.value;
   return (one(objects, 'ConfigMap', ref.name).data as Record<string, string>)[ref.key];
+}
+
+/** Every environment variable the server reads: the names its configuration and flag table spell out. */
+export function serverEnvNames(): Set<string> {
+  const root = resolve(import.meta.dir, '..', '..');
+  const source = ['config.ts', 'flags.ts'].map((f) => readFileSync(join(root, 'src', f), 'utf8')).join('\n');
+  return new Set(source.match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
 }
