@@ -15,7 +15,7 @@ import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js";
 import { type AuditLog, callTarget } from "../audit.ts";
 import type { Caller } from "../caller.ts";
-import { type CallOutcome, type CallResult, type ListedTool, refusalOf as policyRefusalOf, type ToolContext, type ToolRegistry, UnknownTool } from "../tools/registry.ts";
+import { type CallOutcome, type CallResult, type ListedTool, refusalOf as policyRefusalOf, type ToolContext, type ToolRegistry, toolNamesHint, UnknownTool } from "../tools/registry.ts";
 import { IdentityRefused, type VaultIdentities } from "../vault/identity.ts";
 import { isPlainObject, RpcError } from "./jsonrpc.ts";
 import { getPrompt, listPrompts } from "./prompts.ts";
@@ -230,7 +230,7 @@ async function runTool(deps: McpDeps, params: unknown, caller: Caller | undefine
   const name = params.name;
   if (typeof name !== "string") {
     const why = name === undefined ? 'missing "name"' : `"name" must be a string, got ${describeValue(name)}`;
-    throw new RpcError(ErrorCode.InvalidParams, `Invalid params for tools/call: ${why}; name one of the tools that tools/list shows (${registry.names().join(", ")}).`);
+    throw new RpcError(ErrorCode.InvalidParams, `Invalid params for tools/call: ${why}; name one of the tools that tools/list shows (${toolNamesHint(registry.names())}).`);
   }
   if (deps.scopes) {
     const refusal = scopeRefusal(deps, name, caller);

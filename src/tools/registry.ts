@@ -133,12 +133,24 @@ export function refusalOf(result: CallResult): Refusal | undefined {
   return refusals.get(result);
 }
 
+/**
+ * Tool names for an error text: all of them when there are few; otherwise those that share a word with `near` (the
+ * name the caller tried), or the first few, and the count, so the message stays one readable sentence.
+ */
+export function toolNamesHint(names: readonly string[], near?: string): string {
+  if (names.length <= 20) return names.join(", ");
+  const words = new Set((near ?? "").toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 2));
+  const alike = names.filter((n) => n.split("_").some((w) => words.has(w)));
+  const shown = (alike.length > 0 ? alike : names).slice(0, 12);
+  return `${shown.join(", ")}${names.length > shown.length ? `, and ${names.length - shown.length} more (tools/list shows them all)` : ""}`;
+}
+
 export class UnknownTool extends Error {
   constructor(
     readonly tool: string,
     readonly available: string[],
   ) {
-    super(`Unknown tool "${tool}". Available tools: ${available.join(", ")}`);
+    super(`Unknown tool "${tool}". Available tools: ${toolNamesHint(available, tool)}`);
     this.name = "UnknownTool";
   }
 }

@@ -4,7 +4,7 @@ import { Type } from "@sinclair/typebox";
 import { silentLogger } from "../../src/log.ts";
 import { allTools } from "../../src/tools/index.ts";
 import { ToolError } from "../../src/tools/errors.ts";
-import { defineTool, MAX_ARGUMENT_DEPTH, type ToolContext, ToolRegistry, UnknownTool } from "../../src/tools/registry.ts";
+import { defineTool, MAX_ARGUMENT_DEPTH, type ToolContext, ToolRegistry, toolNamesHint, UnknownTool } from "../../src/tools/registry.ts";
 import { LONE_SURROGATE_REASON } from "../../src/vault/paths.ts";
 import { VaultError } from "../../src/vault/errors.ts";
 
@@ -255,5 +255,21 @@ describe("failures", () => {
     const r = await new ToolRegistry([failing(new TypeError("x is undefined"))]).call("fails", { path: "a" }, ctx);
     expect(r.isError).toBe(true);
     expect(errorText(r)).toContain("Internal error in vault-mcp-server: x is undefined");
+  });
+});
+
+describe("tool names in error texts", () => {
+  const many = Array.from({ length: 40 }, (_, i) => `tool_${i}`).concat(["read_secret", "write_secret", "read_secret_metadata"]);
+
+  it("lists every tool when there are few", () => {
+    expect(toolNamesHint(["a", "b", "c"])).toBe("a, b, c");
+  });
+
+  it("lists the tools that share a word with the name tried, and says how many others tools/list shows", () => {
+    expect(toolNamesHint(many, "read_secrets")).toBe("read_secret, read_secret_metadata, and 41 more (tools/list shows them all)");
+  });
+
+  it("keeps a long catalogue to one short sentence", () => {
+    expect(toolNamesHint(many).length).toBeLessThan(200);
   });
 });
