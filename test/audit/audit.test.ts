@@ -20,6 +20,28 @@ describe("every tool, audited", () => {
     const secret = `s3cret-${crypto.randomUUID()}`;
     const keyed = `keyed-${crypto.randomUUID()}`;
     const lease = await tokenLease();
+    // Fixtures made directly in Vault for the tools that act on what others made: a CSR, a certificate, a second issuer,
+    // transit keys and what they made of a plaintext of our own.
+    const pkiLife = unique("audit-pki-life");
+    await vaultApi("POST", `sys/mounts/${pkiLife}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
+    await vaultApi("POST", `${pkiLife}/issuers/generate/root/internal`, { common_name: "Audit Root", issuer_name: "first", ttl: "8760h", key_type: "ec" });
+    await vaultApi("POST", `${pkiLife}/issuers/generate/root/internal`, { common_name: "Audit Spare", issuer_name: "spare", ttl: "8760h", key_type: "ec" });
+    await vaultApi("POST", `${pkiLife}/issuers/generate/root/internal`, { common_name: "Audit Doomed", issuer_name: "doomed", ttl: "8760h", key_type: "ec" });
+    await vaultApi("POST", `${pkiLife}/roles/web`, { allowed_domains: "example.com", allow_subdomains: true, max_ttl: "72h", key_type: "ec" });
+    const csr = (await vaultApi("POST", `${pkiLife}/intermediate/generate/internal`, { common_name: "csr.example.com", key_type: "ec" })).json.data.csr as string;
+    const cert = (await vaultApi("POST", `${pkiLife}/issue/web`, { common_name: "audited.example.com", ttl: "1h" })).json.data;
+    const transit = unique("audit-transit");
+    const fixed = unique("audit-transit-fixed");
+    await vaultApi("POST", `sys/mounts/${fixed}`, { type: "transit" });
+    await vaultApi("POST", `${fixed}/keys/data`, {});
+    await vaultApi("POST", `${fixed}/keys/sig`, { type: "ed25519" });
+    await vaultApi("POST", `${fixed}/keys/mac`, { type: "hmac", key_size: 32 });
+    const plain = `plain-${crypto.randomUUID()}`;
+    const b64 = Buffer.from(plain).toString("base64");
+    const ciphertext = (await vaultApi("POST", `${fixed}/encrypt/data`, { plaintext: b64 })).json.data.ciphertext as string;
+    const hmac = (await vaultApi("POST", `${fixed}/hmac/mac`, { input: b64 })).json.data.hmac as string;
+    const signature = (await vaultApi("POST", `${fixed}/sign/sig`, { input: b64 })).json.data.signature as string;
+    const patched = `patched-${crypto.randomUUID()}`;
     const calls: [string, Record<string, unknown>][] = [
       ["create_mount", { path: kv, type: "kv-v2" }],
       ["list_mounts", {}],
@@ -29,6 +51,15 @@ describe("every tool, audited", () => {
       ["list_secrets", { mount: kv, path: "app" }],
       ["generate_secret", { mount: kv, path: "app/gen", key: "token" }],
       ["delete_secret", { mount: kv, path: "app/db", key: "api_key" }],
+      ["read_secret_metadata", { mount: kv, path: "app/db" }],
+      ["write_secret_metadata", { mount: kv, path: "app/db", max_versions: 5, custom_metadata: { owner: "audit" } }],
+      ["patch_secret", { mount: kv, path: "app/db", data: { password: patched, user: null } }],
+      ["rollback_secret", { mount: kv, path: "app/db", version: 1 }],
+      ["delete_secret_versions", { mount: kv, path: "app/db", versions: [1] }],
+      ["undelete_secret_versions", { mount: kv, path: "app/db", versions: [1] }],
+      ["write_secret", { mount: kv, path: "app/old", key: "password", value: secret }],
+      ["destroy_secret_versions", { mount: kv, path: "app/old", versions: [1] }],
+      ["delete_secret_metadata", { mount: kv, path: "app/old" }],
       ["enable_pki", { path: pki }],
       ["create_pki_issuer", { mount: pki, type: "root", common_name: "audit.example.com", key_type: "ec" }],
       ["list_pki_issuers", { mount: pki }],
@@ -38,6 +69,29 @@ describe("every tool, audited", () => {
       ["read_pki_role", { mount: pki, role_name: "web" }],
       ["issue_pki_certificate", { mount: pki, role_name: "web", common_name: "a.example.com" }],
       ["delete_pki_role", { mount: pki, role_name: "web" }],
+      ["sign_pki_csr", { mount: pkiLife, role_name: "web", csr, ttl: "1h" }],
+      ["list_pki_certificates", { mount: pkiLife }],
+      ["read_pki_certificate", { mount: pkiLife, serial: cert.serial_number }],
+      ["revoke_pki_certificate", { mount: pkiLife, serial: cert.serial_number }],
+      ["tidy_pki", { mount: pkiLife, safety_buffer: "72h" }],
+      ["set_default_pki_issuer", { mount: pkiLife, issuer: "spare" }],
+      ["delete_pki_issuer", { mount: pkiLife, issuer: "doomed" }],
+      ["enable_transit", { path: transit }],
+      ["create_transit_key", { mount: transit, name: "audited" }],
+      ["list_transit_keys", { mount: transit }],
+      ["read_transit_key", { mount: transit, name: "audited" }],
+      ["rotate_transit_key", { mount: transit, name: "audited" }],
+      ["update_transit_key_config", { mount: transit, name: "audited", deletion_allowed: true }],
+      ["delete_transit_key", { mount: transit, name: "audited" }],
+      ["encrypt_data", { mount: fixed, name: "data", plaintext: plain }],
+      ["decrypt_data", { mount: fixed, name: "data", ciphertext }],
+      ["rewrap_data", { mount: fixed, name: "data", ciphertext }],
+      ["generate_hmac", { mount: fixed, name: "mac", input: plain }],
+      ["verify_hmac", { mount: fixed, name: "mac", input: plain, hmac }],
+      ["sign_data", { mount: fixed, name: "sig", input: plain }],
+      ["verify_signature", { mount: fixed, name: "sig", input: plain, signature }],
+      ["hash_data", { mount: fixed, input: plain }],
+      ["generate_random_bytes", { mount: fixed, bytes: 32, format: "hex" }],
       ["list_policies", {}],
       ["write_policy", { name: `${kv}-policy`, policy: `path "${kv}/data/*" { capabilities = ["read"] }` }],
       ["read_policy", { name: `${kv}-policy` }],
@@ -59,7 +113,7 @@ describe("every tool, audited", () => {
     // The table is checked against the wiring list, so a new tool that is not audited here fails.
     expect(new Set(calls.map(([n]) => n))).toEqual(new Set(allTools.map((t) => t.name)));
 
-    const values: string[] = [secret, keyed, testVault().token, lease.token];
+    const values: string[] = [secret, keyed, testVault().token, lease.token, plain, b64, patched, cert.private_key];
     for (const [name, args] of calls) {
       const before = lines.length;
       const r = await call(client, name, args);
@@ -74,10 +128,13 @@ describe("every tool, audited", () => {
       if (name === "issue_pki_certificate") {
         values.push(r.structuredContent!.private_key, ...String(r.structuredContent!.private_key).split("\n").filter((l) => l.length > 40));
       }
+      if (name === "decrypt_data") expect(r.structuredContent!.plaintext).toBe(plain);
+      if (name === "generate_random_bytes") values.push(r.structuredContent!.random_bytes);
     }
     const generated = (await vaultApi("GET", `${kv}/data/app/gen`)).json.data.data.token as string;
     values.push(generated);
     expect((await call(client, "delete_mount", { path: kv })).isError).toBeFalsy();
+    for (const mount of [pkiLife, transit, fixed]) await vaultApi("DELETE", `sys/mounts/${mount}`);
     await client.close();
 
     const audit = lines.join("");

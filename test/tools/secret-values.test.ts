@@ -20,6 +20,18 @@ interface World {
   /** A CA's private key, exported once, that create_pki_issuer imports. */
   bundle: string;
   bundleKey: string;
+  /** A transit mount with an aes key "data", an ed25519 key "sig" and an hmac key "mac", and what they made of transitPlain. */
+  transit: string;
+  transitPlain: string;
+  ciphertext: string;
+  hmac: string;
+  signature: string;
+  /** A PKI mount whose issuers the scenarios add, make default and delete; a CSR (its key kept in Vault) and a certificate of pki. */
+  pkiIssuers: string;
+  csr: string;
+  serial: string;
+  /** The private key of that certificate, which only Vault's answer to this test held. */
+  serialKey: string;
 }
 
 let world: World;
@@ -51,7 +63,39 @@ beforeAll(async () => {
   const scratch = unique("sv-scratch");
   await vaultApi("POST", `sys/mounts/${scratch}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
   const made = await vaultApi("POST", `${scratch}/issuers/generate/root/exported`, { common_name: "Imported CA", ttl: "8760h", key_type: "ec" });
-  world = { kv2, kv1, pki, stored, v1Value, bundle: `${made.json.data.private_key}\n${made.json.data.certificate}\n`, bundleKey: made.json.data.private_key };
+  const csr = (await vaultApi("POST", `${scratch}/intermediate/generate/internal`, { common_name: "csr.example.com", key_type: "ec" })).json.data.csr as string;
+  const cert = (await vaultApi("POST", `${pki}/issue/web`, { common_name: "read.example.com", ttl: "1h" })).json.data;
+  const pkiIssuers = unique("sv-pki-iss");
+  await vaultApi("POST", `sys/mounts/${pkiIssuers}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
+  await vaultApi("POST", `${pkiIssuers}/issuers/generate/root/internal`, { common_name: "Default Root", issuer_name: "first", ttl: "8760h", key_type: "ec" });
+  const transit = unique("sv-transit");
+  await vaultApi("POST", `sys/mounts/${transit}`, { type: "transit" });
+  await vaultApi("POST", `${transit}/keys/data`, {});
+  await vaultApi("POST", `${transit}/keys/sig`, { type: "ed25519" });
+  await vaultApi("POST", `${transit}/keys/mac`, { type: "hmac", key_size: 32 });
+  const transitPlain = `tp-${crypto.randomUUID()}`;
+  const b64 = Buffer.from(transitPlain).toString("base64");
+  const ciphertext = (await vaultApi("POST", `${transit}/encrypt/data`, { plaintext: b64 })).json.data.ciphertext as string;
+  const hmac = (await vaultApi("POST", `${transit}/hmac/mac`, { input: b64 })).json.data.hmac as string;
+  const signature = (await vaultApi("POST", `${transit}/sign/sig`, { input: b64 })).json.data.signature as string;
+  world = {
+    kv2,
+    kv1,
+    pki,
+    stored,
+    v1Value,
+    bundle: `${made.json.data.private_key}\n${made.json.data.certificate}\n`,
+    bundleKey: made.json.data.private_key,
+    transit,
+    transitPlain,
+    ciphertext,
+    hmac,
+    signature,
+    pkiIssuers,
+    csr,
+    serial: cert.serial_number,
+    serialKey: cert.private_key,
+  };
   for (const mode of MODES) clients.set(mode, await modeClient(mode));
 });
 
@@ -217,6 +261,153 @@ const SCENARIOS: Record<string, (run: Run, w: World) => Promise<void>> = {
     run.secrets.push(token);
     await record(run, "revoke_lease", { lease_id: leaseId });
   },
+  // KV v2 lifecycle: metadata and version states name no value; patch_secret's values and a rolled-back version's stay unshown.
+  read_secret_metadata: async (run, w) => {
+    await record(run, "read_secret_metadata", { mount: w.kv2, path: "app/db" });
+    await record(run, "read_secret_metadata", { mount: w.kv1, path: "app/db" });
+  },
+  write_secret_metadata: async (run, w) => {
+    await record(run, "write_secret_metadata", { mount: w.kv2, path: "app/db", max_versions: 20, custom_metadata: { owner: `team-${run.mode}` } });
+    await record(run, "write_secret_metadata", { mount: w.kv1, path: "app/db", max_versions: 2 });
+  },
+  patch_secret: async (run, w) => {
+    const value = `patched-${crypto.randomUUID()}`;
+    run.secrets.push(value);
+    const path = `app/patch-${run.mode}`;
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: w.stored });
+    await record(run, "patch_secret", { mount: w.kv2, path, data: { password: value, nested: { token: value }, gone: null } });
+    await record(run, "patch_secret", { mount: w.kv2, path, data: { password: value }, cas: 1 });
+    await record(run, "patch_secret", { mount: w.kv1, path: "app/db", data: { password: value } });
+  },
+  delete_secret_versions: async (run, w) => {
+    const path = `app/versions-del-${run.mode}`;
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: w.stored });
+    await record(run, "delete_secret_versions", { mount: w.kv2, path, versions: [1] });
+    await record(run, "delete_secret_versions", { mount: w.kv2, path, versions: [1, 9] });
+  },
+  undelete_secret_versions: async (run, w) => {
+    const path = `app/versions-undel-${run.mode}`;
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: w.stored });
+    await vaultApi("POST", `${w.kv2}/delete/${path}`, { versions: [1] });
+    await record(run, "undelete_secret_versions", { mount: w.kv2, path, versions: [1] });
+  },
+  destroy_secret_versions: async (run, w) => {
+    const path = `app/versions-destroy-${run.mode}`;
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: w.stored });
+    await record(run, "destroy_secret_versions", { mount: w.kv2, path, versions: [1] });
+    await record(run, "undelete_secret_versions", { mount: w.kv2, path, versions: [1] });
+  },
+  delete_secret_metadata: async (run, w) => {
+    const path = `app/metadata-gone-${run.mode}`;
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: w.stored });
+    await record(run, "delete_secret_metadata", { mount: w.kv2, path });
+    await record(run, "delete_secret_metadata", { mount: w.kv2, path });
+  },
+  rollback_secret: async (run, w) => {
+    const path = `app/rollback-${run.mode}`;
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: w.stored });
+    await vaultApi("POST", `${w.kv2}/data/${path}`, { data: { replaced: "yes" } });
+    await record(run, "rollback_secret", { mount: w.kv2, path, version: 1 });
+    await record(run, "rollback_secret", { mount: w.kv2, path, version: 99 });
+  },
+  // PKI lifecycle: certificates and issuers are public; the key of a certificate this test was handed must not show.
+  sign_pki_csr: async (run, w) => {
+    await record(run, "sign_pki_csr", { mount: w.pki, role_name: "web", csr: w.csr, ttl: "1h" });
+    await record(run, "sign_pki_csr", { mount: w.pki, role_name: "web", csr: w.csr, common_name: "evil.test" });
+  },
+  list_pki_certificates: async (run, w) => {
+    await record(run, "list_pki_certificates", { mount: w.pki });
+  },
+  read_pki_certificate: async (run, w) => {
+    await record(run, "read_pki_certificate", { mount: w.pki, serial: w.serial });
+    await record(run, "read_pki_certificate", { mount: w.pki, serial: "01:02:03" });
+  },
+  revoke_pki_certificate: async (run, w) => {
+    const made = (await vaultApi("POST", `${w.pki}/issue/web`, { common_name: `revoke-${run.mode}.example.com`, ttl: "1h" })).json.data;
+    run.secrets.push(made.private_key);
+    await record(run, "revoke_pki_certificate", { mount: w.pki, serial: made.serial_number });
+  },
+  tidy_pki: async (run, w) => {
+    await record(run, "tidy_pki", { mount: w.pki, safety_buffer: "72h" });
+  },
+  delete_pki_issuer: async (run, w) => {
+    await vaultApi("POST", `${w.pkiIssuers}/issuers/generate/root/internal`, { common_name: `Doomed ${run.mode}`, issuer_name: `doomed-${run.mode}`, ttl: "24h", key_type: "ec" });
+    await record(run, "delete_pki_issuer", { mount: w.pkiIssuers, issuer: `doomed-${run.mode}` });
+    await record(run, "delete_pki_issuer", { mount: w.pkiIssuers, issuer: "default" });
+  },
+  set_default_pki_issuer: async (run, w) => {
+    await vaultApi("POST", `${w.pkiIssuers}/issuers/generate/root/internal`, { common_name: `Default ${run.mode}`, issuer_name: `default-${run.mode}`, ttl: "24h", key_type: "ec" });
+    await record(run, "set_default_pki_issuer", { mount: w.pkiIssuers, issuer: `default-${run.mode}` });
+    await record(run, "set_default_pki_issuer", { mount: w.pkiIssuers, issuer: "first" });
+  },
+  // Transit: the plaintext decrypt_data hands back and generate_random_bytes' bytes are secret values; inputs are never echoed.
+  enable_transit: async (run, w) => {
+    await record(run, "enable_transit", { path: unique("sv-transit-new") });
+    await record(run, "enable_transit", { path: w.transit });
+  },
+  create_transit_key: async (run, w) => {
+    await record(run, "create_transit_key", { mount: w.transit, name: `k-${run.mode}` });
+    await record(run, "create_transit_key", { mount: w.transit, name: "data" });
+  },
+  list_transit_keys: async (run, w) => {
+    await record(run, "list_transit_keys", { mount: w.transit });
+  },
+  read_transit_key: async (run, w) => {
+    await record(run, "read_transit_key", { mount: w.transit, name: "data" });
+    await record(run, "read_transit_key", { mount: w.transit, name: "sig" });
+  },
+  rotate_transit_key: async (run, w) => {
+    await vaultApi("POST", `${w.transit}/keys/rot-${run.mode}`, {});
+    await record(run, "rotate_transit_key", { mount: w.transit, name: `rot-${run.mode}` });
+  },
+  update_transit_key_config: async (run, w) => {
+    await vaultApi("POST", `${w.transit}/keys/cfg-${run.mode}`, {});
+    await record(run, "update_transit_key_config", { mount: w.transit, name: `cfg-${run.mode}`, deletion_allowed: true });
+  },
+  delete_transit_key: async (run, w) => {
+    await vaultApi("POST", `${w.transit}/keys/gone-${run.mode}`, {});
+    await record(run, "delete_transit_key", { mount: w.transit, name: `gone-${run.mode}` });
+    await vaultApi("POST", `${w.transit}/keys/gone-${run.mode}/config`, { deletion_allowed: true });
+    await record(run, "delete_transit_key", { mount: w.transit, name: `gone-${run.mode}` });
+  },
+  encrypt_data: async (run, w) => {
+    await record(run, "encrypt_data", { mount: w.transit, name: "data", plaintext: w.transitPlain });
+    await record(run, "encrypt_data", { mount: w.transit, name: "data", items: [{ plaintext: w.transitPlain }, { plaintext: w.transitPlain }] });
+    await record(run, "encrypt_data", { mount: w.transit, name: "nope", plaintext: w.transitPlain });
+  },
+  decrypt_data: async (run, w) => {
+    await record(run, "decrypt_data", { mount: w.transit, name: "data", ciphertext: w.ciphertext });
+    await record(run, "decrypt_data", { mount: w.transit, name: "data", items: [{ ciphertext: w.ciphertext }, { ciphertext: "vault:v1:AAAA" }] });
+  },
+  rewrap_data: async (run, w) => {
+    await record(run, "rewrap_data", { mount: w.transit, name: "data", ciphertext: w.ciphertext });
+  },
+  generate_hmac: async (run, w) => {
+    await record(run, "generate_hmac", { mount: w.transit, name: "mac", input: w.transitPlain });
+  },
+  verify_hmac: async (run, w) => {
+    await record(run, "verify_hmac", { mount: w.transit, name: "mac", input: w.transitPlain, hmac: w.hmac });
+    await record(run, "verify_hmac", { mount: w.transit, name: "mac", input: `${w.transitPlain}-x`, hmac: w.hmac });
+  },
+  sign_data: async (run, w) => {
+    await record(run, "sign_data", { mount: w.transit, name: "sig", input: w.transitPlain });
+    await record(run, "sign_data", { mount: w.transit, name: "data", input: w.transitPlain });
+  },
+  verify_signature: async (run, w) => {
+    await record(run, "verify_signature", { mount: w.transit, name: "sig", input: w.transitPlain, signature: w.signature });
+    await record(run, "verify_signature", { mount: w.transit, name: "sig", input: `${w.transitPlain}-x`, signature: w.signature });
+  },
+  hash_data: async (run, w) => {
+    await record(run, "hash_data", { mount: w.transit, input: w.transitPlain });
+  },
+  generate_random_bytes: async (run, w) => {
+    const r = await record(run, "generate_random_bytes", { mount: w.transit, bytes: 32, format: "hex" });
+    if (run.mode === "reveal") run.secrets.push(r.structuredContent?.random_bytes);
+    if (run.mode === "wrap") {
+      const opened = await vaultApi("POST", "sys/wrapping/unwrap", undefined, r.structuredContent?.secret_values?.wrapping_token);
+      run.secrets.push(opened.json?.data?.random_bytes);
+    }
+  },
 };
 
 /** Whether `secret` is in `json` (an answer as JSON text), as it is or JSON-escaped (a PEM's newlines). */
@@ -226,7 +417,7 @@ function appears(json: string, secret: string): boolean {
 
 /** The stored values worth grepping for: strings, as they would appear in an answer. */
 function storedSecrets(w: World): string[] {
-  return [w.stored.password, w.stored.api_key, (w.stored.nested as { token: string }).token, w.v1Value, w.bundleKey, "doomed-value-of-a-deleted-mount"] as string[];
+  return [w.stored.password, w.stored.api_key, (w.stored.nested as { token: string }).token, w.v1Value, w.bundleKey, "doomed-value-of-a-deleted-mount", w.transitPlain, w.serialKey] as string[];
 }
 
 describe("every tool in every mode", () => {
@@ -248,7 +439,7 @@ describe("every tool in every mode", () => {
     const all = JSON.stringify(runs.get("reveal")?.answers);
     const issuedKey = runs.get("reveal")?.secrets[2] as string;
     expect(issuedKey).toContain("PRIVATE KEY");
-    for (const s of [...storedSecrets(world).slice(0, 4), issuedKey]) expect(appears(all, s)).toBe(true);
+    for (const s of [...storedSecrets(world).slice(0, 4), issuedKey, world.transitPlain]) expect(appears(all, s)).toBe(true);
   });
 
   for (const mode of ["mask", "wrap"] as const) {
