@@ -1,5 +1,7 @@
 // The kagent resources: the RemoteMCPServer that registers the server and the example Agent that uses its tools.
 import { beforeAll, describe, expect, it } from 'bun:test';
+import { loadConfig } from '../../src/config.ts';
+import { allTools } from '../../src/tools/index.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrdSchema, KubernetesSchemas } from './kube-schema.ts';
@@ -16,19 +18,9 @@ const AGENT_CRD = join(kagentDir, 'agents.kagent.dev.yaml');
 if (!existsSync(REMOTE_CRD)) console.warn(`[deploy] skipping the RemoteMCPServer CRD check: ${REMOTE_CRD} is absent (a clone outside the workplace)`);
 if (!existsSync(AGENT_CRD)) console.warn(`[deploy] skipping the Agent CRD check: kagent's Agent CRD is not in ${kagentDir}; the Agent is checked against kagent's API rules below instead`);
 
-const READ_TOOLS = ['list_mounts', 'read_secret', 'list_secrets', 'list_pki_issuers', 'read_pki_issuer', 'list_pki_roles', 'read_pki_role'];
-const WRITE_TOOLS = [
-  'create_mount',
-  'delete_mount',
-  'write_secret',
-  'delete_secret',
-  'generate_secret',
-  'enable_pki',
-  'create_pki_issuer',
-  'create_pki_role',
-  'delete_pki_role',
-  'issue_pki_certificate',
-];
+// What the server serves with its default toolsets: the example Agent must use exactly these.
+const READ_TOOLS = [...serverTools()].filter(([, readOnly]) => readOnly).map(([name]) => name);
+const WRITE_TOOLS = [...serverTools()].filter(([, readOnly]) => !readOnly).map(([name]) => name);
 
 interface McpServerTool {
   apiGroup?: string;
@@ -45,16 +37,10 @@ interface AgentSpec {
 }
 
 /** The tools the server defines, read from src/tools/*.ts: name and whether it only reads (its readOnlyHint). */
+/** The tools a server with the default toolsets (MCP_TOOLSETS unset: sys, kv, pki) serves, and whether each is read-only. */
 function serverTools(): Map<string, boolean> {
-  const tools = new Map<string, boolean>();
-  for (const file of new Bun.Glob('src/tools/*.ts').scanSync({ cwd: repoRoot })) {
-    for (const block of readFileSync(join(repoRoot, file), 'utf8').split('defineTool(').slice(1)) {
-      const name = /\bname:\s*["']([a-z0-9_]+)["']/.exec(block)?.[1];
-      const readOnly = /\breadOnlyHint:\s*(true|false)/.exec(block)?.[1];
-      if (name) tools.set(name, readOnly === 'true');
-    }
-  }
-  return tools;
+  const served = new Set(loadConfig([], { VAULT_TOKEN: 'unused' }).tools.enabled);
+  return new Map(allTools.filter((t) => served.has(t.name)).map((t) => [t.name, t.annotations.readOnlyHint]));
 }
 
 function crd(file: string, objectMeta?: ReturnType<KubernetesSchemas['objectMetaSchema']>): CrdSchema {
