@@ -148,8 +148,11 @@ async function seed(vault: DevVault, names: ReturnType<typeof fixtureNames>, fre
     await must(vault, "POST", `${names.transit}/keys/${key}/config`, { min_decryption_version: 1, min_encryption_version: 0, deletion_allowed: false });
   }
   for (const path of names.secrets) {
-    await must(vault, "POST", `${names.kv2}/data/${path}`, { data: SECRET_DATA });
-    await must(vault, "POST", `secret/data/${path}`, { data: SECRET_DATA });
+    for (const mount of [names.kv2, "secret"]) {
+      // write_secret_metadata may have set cas_required (or max_versions) on a fixture: put its settings back first.
+      await must(vault, "POST", `${mount}/metadata/${path}`, { cas_required: false, max_versions: 0, delete_version_after: "0s" });
+      await must(vault, "POST", `${mount}/data/${path}`, { data: SECRET_DATA });
+    }
     await must(vault, "POST", `${names.kv1}/${path}`, SECRET_DATA);
   }
   return root;
