@@ -32,6 +32,8 @@ export interface TestIssuer {
   /** The `iss` value, e.g. http://127.0.0.1:40123 (plus the path). */
   url: string;
   jwksUrl: string;
+  /** The kid of the RS256 key it started with (kids are numbered across every issuer in the process). */
+  firstKid: string;
   /** How many times the JWKS was fetched. */
   jwksFetches(): number;
   /** Authorization headers seen on discovery and JWKS requests. */
@@ -61,6 +63,7 @@ export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssu
   const path = options.path ?? "";
   const jwksPath = options.jwksPath ?? "/jwks";
   let keys: Key[] = [await makeKey("RS256")];
+  const firstKid = keys[0]!.kid;
   let fetches = 0;
   const seen: (string | null)[] = [];
   let origin = "";
@@ -105,6 +108,7 @@ export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssu
   return {
     url,
     jwksUrl: `${origin}${jwksPath}`,
+    firstKid,
     jwksFetches: () => fetches,
     authorizations: () => seen,
     async sign(claims = {}, opts = {}) {
