@@ -2,7 +2,7 @@
 import { randomInt } from "node:crypto";
 import { type Static, Type } from "@sinclair/typebox";
 import * as kv from "../vault/kv.ts";
-import { KeyArg, kvGetCommand, kvTarget, mergeIntoSecret, MountArg, PathArg } from "./kv.ts";
+import { KeyArg, kvGetCommand, kvTarget, mergeIntoSecret, MountArg, PathArg } from "./kv-common.ts";
 import { defineTool } from "./registry.ts";
 
 const LOWER = "abcdefghijklmnopqrstuvwxyz";

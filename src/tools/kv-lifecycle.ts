@@ -4,7 +4,7 @@ import { VaultError } from "../vault/errors.ts";
 import * as kv from "../vault/kv.ts";
 import { safePath } from "../vault/paths.ts";
 import { ToolError } from "./errors.ts";
-import { kvTarget, MountArg, PathArg, readCall } from "./kv.ts";
+import { kvTarget, MountArg, PathArg, readCall } from "./kv-common.ts";
 import { kv2Target, kvVersionTools, metadataCall, VersionEntry, versionEntries } from "./kv-versions.ts";
 import { defineTool } from "./registry.ts";
 

@@ -3,7 +3,7 @@ import { Type } from "@sinclair/typebox";
 import type { VaultClient } from "../vault/client.ts";
 import * as kv from "../vault/kv.ts";
 import { ToolError } from "./errors.ts";
-import { type KvTarget, kvTarget, MountArg, PathArg, readCall } from "./kv.ts";
+import { type KvTarget, kvTarget, MountArg, PathArg, readCall } from "./kv-common.ts";
 import { defineTool, type ToolContext } from "./registry.ts";
 
 const VersionsArg = Type.Array(Type.Integer({ minimum: 1 }), {

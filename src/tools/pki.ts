@@ -3,7 +3,7 @@ import { Type } from "@sinclair/typebox";
 import { VaultError } from "../vault/errors.ts";
 import { apiPath, manageableMount, safeName, type SafePath } from "../vault/paths.ts";
 import { describeFailure, ToolError } from "./errors.ts";
-import { checkMergeable, kvGetCommand, kvTarget, type KvTarget, mergeIntoSecret, readCall } from "./kv.ts";
+import { checkMergeable, kvGetCommand, kvTarget, type KvTarget, mergeIntoSecret, readCall } from "./kv-common.ts";
 import { certificateFacts, maybeApplied, MountArg, pkiMount, refusal, subjectAltNames, vaultNotes, vaultWords } from "./pki-common.ts";
 import { mountEngine } from "./mounts.ts";
 import { pkiIssuerTools } from "./pki-issuers.ts";
