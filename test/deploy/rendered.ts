@@ -145,6 +145,6 @@ export function envValue(objects: KubeObject[], name: string): string | undefine
 /** Every environment variable the server reads: the names its configuration and flag table spell out. */
 export function serverEnvNames(): Set<string> {
   const root = resolve(import.meta.dir, '..', '..');
-  const source = ['config.ts', 'flags.ts'].map((f) => readFileSync(join(root, 'src', f), 'utf8')).join('\n');
+  const source = ['config.ts', 'config-auth.ts', 'config-values.ts', 'flags.ts'].map((f) => readFileSync(join(root, 'src', f), 'utf8')).join('\n');
   return new Set(source.match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
 }

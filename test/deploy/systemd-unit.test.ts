@@ -1,5 +1,6 @@
 // manifests/vm: the systemd unit runs the server sandboxed with its token as a credential; env.example sets only what it reads.
 import { describe, expect, it } from 'bun:test';
+import { serverEnvNames } from './rendered.ts';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,8 +119,8 @@ describe('env.example', () => {
     expect(settings).not.toContain('VAULT_TOKEN_FILE');
   });
 
-  it('sets only variables the server reads (names taken from src/config.ts)', () => {
-    const known = new Set(readFileSync(join(repoRoot, 'src', 'config.ts'), 'utf8').match(/\b(VAULT|MCP|LOG)_[A-Z0-9_]+\b/g) ?? []);
+  it('sets only variables the server reads (names taken from its configuration sources)', () => {
+    const known = serverEnvNames();
     expect(settings.filter((s) => !known.has(s))).toEqual([]);
   });
 });
