@@ -1,34 +1,34 @@
 // A loopback stand-in for Vault, for tests that compare two server paths byte for byte and need no real Vault: one KV v2
-// mount ("secret") held in memory and one PKI mount whose issue endpoint hands out a fixed certificate.
+// mount ("secret") held in memory and one PKI mount whose issue endpoint hands out one certificate made at start.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
-/** A fixed self-signed CA and a leaf it signed (CN and SAN api.example.com, valid until 2125), made with openssl once. */
-const CA_PEM = `-----BEGIN CERTIFICATE-----
-MIIBfjCCASWgAwIBAgIUKr+7DFk4iR/YC0uWe3TOARJVTHEwCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJU3R1YiBSb290MCAXDTI2MTIwMTIxMTg1M1oYDzIxMjYxMTA3
-MjExODUzWjAUMRIwEAYDVQQDDAlTdHViIFJvb3QwWTATBgcqhkjOPQIBBggqhkjO
-PQMBBwNCAATq1c1kJ6u3LsZc2nEND4f6S3Eh9RLL0a1V5Chcb7ZvlirrMGnPr6Jh
-4BoCPg8LwYTX//e4I645Gl3juF52wsllo1MwUTAdBgNVHQ4EFgQUn6flmrCmBwEp
-cTiD71vECmSbYNUwHwYDVR0jBBgwFoAUn6flmrCmBwEpcTiD71vECmSbYNUwDwYD
-VR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiAS3K8oofwRGpj3l42lKG0E
-UzpOizEWrtw3aO1N7Ns5qwIgAvn8w8KFEoEi4XVpE4Szax8pyS7LxzpClk0taRfS
-8cg=
------END CERTIFICATE-----`;
-const LEAF_PEM = `-----BEGIN CERTIFICATE-----
-MIIBjzCCATagAwIBAgIUGLxBKqOwRoy7QvxTV7fW+cdIrfswCgYIKoZIzj0EAwIw
-FDESMBAGA1UEAwwJU3R1YiBSb290MCAXDTI2MTIwMTIxMTg1M1oYDzIxMjYxMTA3
-MjExODUzWjAaMRgwFgYDVQQDDA9hcGkuZXhhbXBsZS5jb20wWTATBgcqhkjOPQIB
-BggqhkjOPQMBBwNCAARa9v28sTxgD/Qw3KjpIiN2qaujIIAoz9spKe9mXHZ8eHes
-J7TTTJkWkARGSs0W/D+gzoT0RgDWou5fEO02iw8No14wXDAaBgNVHREEEzARgg9h
-cGkuZXhhbXBsZS5jb20wHQYDVR0OBBYEFO3Rpe8lIYNbV1y53T0BIQbymjvfMB8G
-A1UdIwQYMBaAFJ+n5ZqwpgcBKXE4g+9bxApkm2DVMAoGCCqGSM49BAMCA0cAMEQC
-IDOl19vy/83XIB9ZEUeFp7xhigAYk2PZn3XN14jeM/3XAiBQ71+bo3MnicWLIISK
-AMk8E0eQf7v1y1wMY9soLsdCNg==
------END CERTIFICATE-----`;
-const LEAF_KEY = `-----BEGIN PRIVATE KEY-----
-MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgH9swYv3MHP+OAi6o
-je6zs8QmW9wK99SVoeoab5ljFEShRANCAARa9v28sTxgD/Qw3KjpIiN2qaujIIAo
-z9spKe9mXHZ8eHesJ7TTTJkWkARGSs0W/D+gzoT0RgDWou5fEO02iw8N
------END PRIVATE KEY-----`;
+/**
+ * A self-signed CA and a leaf it signed (CN and SAN api.example.com, valid for a century), made with openssl when the
+ * stub first starts: no key is kept in the repository. Both paths under comparison get the same ones.
+ */
+let pki: { ca: string; leaf: string; key: string } | undefined;
+function stubPki(): { ca: string; leaf: string; key: string } {
+  if (pki) return pki;
+  const dir = mkdtempSync(join(tmpdir(), "stub-vault-pki-"));
+  const openssl = (...args: string[]) => {
+    const r = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    if (!r.success) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
+  };
+  try {
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl("req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=Stub Root", "-days", "36500");
+    openssl("req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=api.example.com");
+    writeFileSync(join(dir, "ext"), "subjectAltName=DNS:api.example.com\n");
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "36500", "-extfile", "ext");
+    const read = (f: string) => readFileSync(join(dir, f), "utf8").trim();
+    pki = { ca: read("ca.pem"), leaf: read("leaf.pem"), key: read("leaf.key") };
+    return pki;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export interface StubVault {
   addr: string;
@@ -130,7 +130,8 @@ export function startStubVault(): StubVault {
       if (path === "sys/mounts" && req.method === "GET") return ok(mounts);
       if (path.startsWith("secret/")) return kv(req.method, path.slice("secret/".length), url, body);
       if (path === `${pkiMount}/issue/web` && req.method === "POST") {
-        return ok({ certificate: LEAF_PEM, issuing_ca: CA_PEM, ca_chain: [CA_PEM], private_key: LEAF_KEY, private_key_type: "ec", serial_number: "stub", expiration: 4_900_000_000 });
+        const { ca, leaf, key } = stubPki();
+        return ok({ certificate: leaf, issuing_ca: ca, ca_chain: [ca], private_key: key, private_key_type: "ec", serial_number: "stub", expiration: 4_900_000_000 });
       }
       return reply(404, { errors: [`stub Vault: nothing at ${req.method} ${path}`] });
     },
