@@ -1,28 +1,13 @@
 // Configuration of who calls and as which Vault identity: MCP_AUTH and its OAuth settings, MCP_VAULT_IDENTITY, VAULT_AUTH_METHOD.
+import type { AuthSettings } from "./http/auth.ts";
 import type { VaultAuth } from "./vault/auth.ts";
 import type { IdentitySettings } from "./vault/identity.ts";
 import { PathError, safePath } from "./vault/paths.ts";
 import { ConfigError, list } from "./config-values.ts";
 import { K8S_TOKEN_PATH } from "./flags.ts";
 
-/** How callers of /mcp prove who they are. Secrets are never here: only the files that hold them. */
-export type McpAuth =
-  | { readonly mode: "none" }
-  /** MCP_AUTH_TOKENS_FILE: lines "name:token", re-read when the file changes. */
-  | { readonly mode: "bearer"; readonly tokensFile: string }
-  | {
-      readonly mode: "oauth";
-      readonly issuer: string;
-      readonly audience: readonly string[];
-      readonly jwksUrl?: string;
-      readonly resource?: string;
-      /** Undefined: no scope needed (MCP_OAUTH_READ_SCOPE=none), e.g. for Kubernetes service-account tokens. */
-      readonly readScope?: string;
-      readonly writeScope?: string;
-      readonly subjects: readonly string[];
-      readonly caFile?: string;
-      readonly jwksTokenFile?: string;
-    };
+/** How callers of /mcp prove who they are (the HTTP layer's own settings type). Secrets are never here: only the files that hold them. */
+export type McpAuth = AuthSettings;
 
 export const IDENTITIES = ["server", "request", "jwt"];
 

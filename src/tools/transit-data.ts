@@ -44,6 +44,15 @@ function oneOf(single: unknown, items: unknown[] | undefined, name: string): "si
   return items ? "batch" : "single";
 }
 
+/** One data operation with a key; Vault's refusal becomes refused()'s words (these operations change nothing). */
+async function operate<T>(ctx: ToolContext, op: string, mount: SafePath, name: SafePath, body: Record<string, unknown>, what: string) {
+  try {
+    return await transit.keyOperation<T>(ctx.vault, op, mount, name, body);
+  } catch (err) {
+    return refused(err, what, mount, name);
+  }
+}
+
 /** POST for a batch: per-item refusals come back in batch_results rather than failing the call. */
 async function batch(ctx: ToolContext, op: string, mount: SafePath, name: SafePath, body: Record<string, unknown>): Promise<transit.BatchResult[]> {
   let res;
@@ -97,12 +106,7 @@ export const encryptData = defineTool({
       return { text: `Encrypted ${out.length - failed} of ${out.length} items with "${name.display}" in ${mount.display}/${failed ? `; ${failed} refused (see results[].error)` : ""}. Each ciphertext is in results, in order.`, structured: { ...base, results: out }, isError: failed === out.length };
     }
     const body = { plaintext: plaintexts[0], ...(args.context ? { context: transit.b64(args.context) } : {}), ...kv };
-    let res;
-    try {
-      res = await transit.keyOperation<{ ciphertext?: string; key_version?: number }>(ctx.vault, "encrypt", mount, name, body);
-    } catch (err) {
-      refused(err, "encrypt", mount, name);
-    }
+    const res = await operate<{ ciphertext?: string; key_version?: number }>(ctx, "encrypt", mount, name, body, "encrypt");
     const ciphertext = res.data?.ciphertext;
     if (!ciphertext) throw new Error(`Vault answered transit encrypt without a ciphertext`);
     const version = res.data?.key_version ?? transit.versionOf(ciphertext) ?? 0;
@@ -157,12 +161,7 @@ export const decryptData = defineTool({
         isError: failed === out.length,
       };
     }
-    let res;
-    try {
-      res = await transit.keyOperation<{ plaintext?: string }>(ctx.vault, "decrypt", mount, name, { ciphertext: args.ciphertext, ...(args.context ? { context: transit.b64(args.context) } : {}) });
-    } catch (err) {
-      refused(err, "decrypt", mount, name);
-    }
+    const res = await operate<{ plaintext?: string }>(ctx, "decrypt", mount, name, { ciphertext: args.ciphertext, ...(args.context ? { context: transit.b64(args.context) } : {}) }, "decrypt");
     const { text, encoding } = transit.asText(res.data?.plaintext ?? "");
     return {
       text: (view) => `Decrypted with "${name.display}" in ${mount.display}/ (${view.encoding === "utf8" ? "UTF-8 text" : "binary data, shown as base64"}):\n${view.plaintext}`,
@@ -189,16 +188,11 @@ export const rewrapData = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async run(args, ctx) {
     const { mount, name } = await existingKey(ctx, args);
-    let res;
-    try {
-      res = await transit.keyOperation<{ ciphertext?: string; key_version?: number }>(ctx.vault, "rewrap", mount, name, {
-        ciphertext: args.ciphertext,
-        ...(args.context ? { context: transit.b64(args.context) } : {}),
-        ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
-      });
-    } catch (err) {
-      refused(err, "rewrap", mount, name);
-    }
+    const res = await operate<{ ciphertext?: string; key_version?: number }>(ctx, "rewrap", mount, name, {
+      ciphertext: args.ciphertext,
+      ...(args.context ? { context: transit.b64(args.context) } : {}),
+      ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
+    }, "rewrap");
     const ciphertext = res.data?.ciphertext;
     if (!ciphertext) throw new Error("Vault answered transit rewrap without a ciphertext");
     const version = res.data?.key_version ?? transit.versionOf(ciphertext) ?? 0;
@@ -223,16 +217,11 @@ export const generateHmac = defineTool({
   async run(args, ctx) {
     const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
-    let res;
-    try {
-      res = await transit.keyOperation<{ hmac?: string }>(ctx.vault, "hmac", mount, name, {
-        input,
-        algorithm: args.algorithm,
-        ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
-      });
-    } catch (err) {
-      refused(err, "compute an HMAC", mount, name);
-    }
+    const res = await operate<{ hmac?: string }>(ctx, "hmac", mount, name, {
+      input,
+      algorithm: args.algorithm,
+      ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
+    }, "compute an HMAC");
     const hmac = res.data?.hmac;
     if (!hmac) throw new Error("Vault answered transit hmac without an hmac");
     return { text: `HMAC (${args.algorithm}) with "${name.display}" in ${mount.display}/:\n${hmac}`, structured: { mount: mount.display, name: name.display, hmac, key_version: transit.versionOf(hmac) ?? 0 } };
@@ -250,12 +239,7 @@ export const verifyHmac = defineTool({
   async run(args, ctx) {
     const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
-    let res;
-    try {
-      res = await transit.keyOperation<{ valid?: boolean }>(ctx.vault, "verify", mount, name, { input, hmac: args.hmac, algorithm: args.algorithm });
-    } catch (err) {
-      refused(err, "verify an HMAC", mount, name);
-    }
+    const res = await operate<{ valid?: boolean }>(ctx, "verify", mount, name, { input, hmac: args.hmac, algorithm: args.algorithm }, "verify an HMAC");
     const valid = res.data?.valid === true;
     return { text: valid ? `The HMAC is valid for this data and key "${name.display}".` : `The HMAC does NOT match: the data, the HMAC, the algorithm or the key differs.`, structured: { mount: mount.display, name: name.display, valid } };
   },
@@ -283,18 +267,13 @@ export const signData = defineTool({
   async run(args, ctx) {
     const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
-    let res;
-    try {
-      res = await transit.keyOperation<{ signature?: string; key_version?: number }>(ctx.vault, "sign", mount, name, {
-        input,
-        hash_algorithm: args.hash_algorithm,
-        ...(args.context ? { context: transit.b64(args.context) } : {}),
-        ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
-        ...(args.signature_algorithm ? { signature_algorithm: args.signature_algorithm } : {}),
-      });
-    } catch (err) {
-      refused(err, "sign", mount, name);
-    }
+    const res = await operate<{ signature?: string; key_version?: number }>(ctx, "sign", mount, name, {
+      input,
+      hash_algorithm: args.hash_algorithm,
+      ...(args.context ? { context: transit.b64(args.context) } : {}),
+      ...(args.key_version !== undefined ? { key_version: args.key_version } : {}),
+      ...(args.signature_algorithm ? { signature_algorithm: args.signature_algorithm } : {}),
+    }, "sign");
     const signature = res.data?.signature;
     if (!signature) throw new Error("Vault answered transit sign without a signature");
     const version = res.data?.key_version ?? transit.versionOf(signature) ?? 0;
@@ -322,18 +301,13 @@ export const verifySignature = defineTool({
   async run(args, ctx) {
     const input = encoded(args.input, args.input_is_base64, "input");
     const { mount, name } = await existingKey(ctx, args);
-    let res;
-    try {
-      res = await transit.keyOperation<{ valid?: boolean }>(ctx.vault, "verify", mount, name, {
-        input,
-        signature: args.signature,
-        hash_algorithm: args.hash_algorithm,
-        ...(args.context ? { context: transit.b64(args.context) } : {}),
-        ...(args.signature_algorithm ? { signature_algorithm: args.signature_algorithm } : {}),
-      });
-    } catch (err) {
-      refused(err, "verify the signature", mount, name);
-    }
+    const res = await operate<{ valid?: boolean }>(ctx, "verify", mount, name, {
+      input,
+      signature: args.signature,
+      hash_algorithm: args.hash_algorithm,
+      ...(args.context ? { context: transit.b64(args.context) } : {}),
+      ...(args.signature_algorithm ? { signature_algorithm: args.signature_algorithm } : {}),
+    }, "verify the signature");
     const valid = res.data?.valid === true;
     return {
       text: valid ? `The signature is valid: key "${name.display}" signed exactly this data.` : "The signature does NOT verify: the data or the signature was altered, or another key (or hash_algorithm) made it.",

@@ -97,16 +97,19 @@ export async function readEntity(vault: VaultClient, id: string): Promise<Entity
 
 // --- Auth methods (sys/auth) ---
 
-export interface RawAuthMethod {
+/** What sys/auth and sys/mounts say of each entry: an auth method and a secrets engine are mounted alike. */
+interface RawEntry<Config> {
   type?: string;
   description?: string;
   accessor?: string;
   local?: boolean;
   seal_wrap?: boolean;
   options?: Record<string, string> | null;
-  config?: { default_lease_ttl?: number; max_lease_ttl?: number; token_type?: string; [k: string]: unknown };
+  config?: { default_lease_ttl?: number; max_lease_ttl?: number; [k: string]: unknown } & Config;
   running_plugin_version?: string;
 }
+
+export type RawAuthMethod = RawEntry<{ token_type?: string }>;
 
 export async function listAuthMethods(vault: VaultClient): Promise<Record<string, RawAuthMethod>> {
   const data = (await vault.read<Record<string, RawAuthMethod>>("sys/auth"))?.data ?? {};
@@ -174,16 +177,7 @@ export async function clusterHealth(vault: VaultClient): Promise<ClusterHealth> 
 
 // --- Mounts (sys/mounts) ---
 
-export interface RawMount {
-  type?: string;
-  description?: string;
-  accessor?: string;
-  local?: boolean;
-  seal_wrap?: boolean;
-  options?: Record<string, string> | null;
-  config?: { default_lease_ttl?: number; max_lease_ttl?: number; force_no_cache?: boolean; [k: string]: unknown };
-  running_plugin_version?: string;
-}
+export type RawMount = RawEntry<{ force_no_cache?: boolean }>;
 
 /** The engine mounted exactly at `path` (not one enclosing it: sys/mounts/<path> would answer for that), or null. */
 export async function mountAt(vault: VaultClient, path: SafePath): Promise<RawMount | null> {
