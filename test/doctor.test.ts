@@ -250,7 +250,7 @@ describe("doctor with Vault stopped", () => {
     "fails on the address, naming it, skips what needs Vault, and exits 1",
     async () => {
       const addr = `http://127.0.0.1:${await freePort()}`;
-      const r = await doctor({ ...base, VAULT_ADDR: addr, VAULT_TOKEN: "hvs.anything-at-all-1234" });
+      const r = await doctor({ ...base, VAULT_ADDR: addr, VAULT_TOKEN: `hvs.${crypto.randomUUID()}` });
       expect(r.code).toBe(1);
       expect(line(r.stdout, "vault address")).toMatch(new RegExp(`^fail .*${addr.replace("http://", "")}.*connection refused.*fix: start Vault`));
       expect(statuses(r.stdout)).toEqual(["ok config", "fail vault address", "skip vault tls", "skip vault health", "skip token", "skip capabilities", "ok mcp listener"]);

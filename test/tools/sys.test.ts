@@ -29,7 +29,7 @@ describe("read_cluster_health", () => {
   });
 
   it("answers for a server whose token Vault refuses, since it needs none", async () => {
-    const own = await connectClient(testServer({ VAULT_TOKEN: "hvs.not-a-token-at-all" }));
+    const own = await connectClient(testServer({ VAULT_TOKEN: `hvs.${crypto.randomUUID()}` }));
     expect((await ok(own, "read_cluster_health")).structuredContent?.sealed).toBe(false);
   });
 });
