@@ -1,5 +1,6 @@
 // The server's own metrics: tool calls, Vault requests by path template, the token's life and readiness, as /metrics serves them.
 import { MetricsRegistry } from "./metrics.ts";
+import { watchProcess } from "./process-metrics.ts";
 import type { CallObserver } from "./tools/registry.ts";
 import type { VaultObserver } from "./vault/client.ts";
 import type { Readiness } from "./vault/health.ts";
@@ -33,6 +34,7 @@ export function createTelemetry(version: string): Telemetry {
   const build = registry.gauge("vault_mcp_build_info", "Always 1; the labels say which build is running.", ["version", "bun"]);
   build.set({ version, bun: typeof Bun !== "undefined" ? Bun.version : "" }, 1);
   inFlight.set({}, 0);
+  watchProcess(registry);
 
   return {
     registry,

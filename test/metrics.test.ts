@@ -136,6 +136,30 @@ describe("GET /metrics on the MCP port", () => {
     // Bounded labels: no mount, no secret path, no value, no token.
     for (const needle of [mount, secretPath, "hunter2-metrics", testVault().token]) expect(text).not.toContain(needle);
   });
+
+  it("reports the process's memory, CPU and descriptors, and where Bun's memory is (JS heap, malloc)", async () => {
+    const { families: f } = await scrape();
+    const rss = value(f, "process_resident_memory_bytes", {});
+    // The same figure Linux gives for this process (the test server runs in it), within what a scrape can move it.
+    const status = await Bun.file("/proc/self/status").text();
+    const vmRss = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]) * 1024;
+    expect(rss).toBeGreaterThan(vmRss * 0.5);
+    expect(rss).toBeLessThan(vmRss * 1.5);
+    expect(f.process_cpu_seconds_total?.type).toBe("COUNTER");
+    expect(value(f, "process_cpu_seconds_total", {})).toBeGreaterThan(0);
+    const start = value(f, "process_start_time_seconds", {});
+    expect(Math.abs(start - (Date.now() - performance.now()) / 1000)).toBeLessThan(5);
+    expect(value(f, "process_open_fds", {})).toBeGreaterThan(2);
+    const heap = value(f, "vault_mcp_js_heap_bytes", {});
+    expect(heap).toBeGreaterThan(1e5);
+    expect(value(f, "vault_mcp_js_heap_capacity_bytes", {})).toBeGreaterThanOrEqual(heap);
+    expect(f.vault_mcp_js_extra_memory_bytes?.type).toBe("GAUGE");
+    const malloc = value(f, "vault_mcp_malloc_bytes", {});
+    expect(malloc).toBeGreaterThan(0);
+    expect(value(f, "vault_mcp_malloc_committed_bytes", {})).toBeGreaterThanOrEqual(malloc);
+    // Each part is a part: none exceeds what the process holds in all.
+    expect(heap).toBeLessThan(rss);
+  });
 });
 
 describe("the token's metrics", () => {
