@@ -47,17 +47,22 @@ abstract class Metric<V> implements Family {
   }
 
   protected entry(labels: Labels, fresh: () => V): V {
-    let values = this.labelNames.map((n) => labels[n] ?? "");
-    let key = values.join("\u0000");
+    // The key is built without arrays: this runs several times per tool call.
+    const names = this.labelNames;
+    let key = "";
+    for (let i = 0; i < names.length; i++) key = i === 0 ? (labels[names[0]!] ?? "") : `${key}\u0000${labels[names[i]!] ?? ""}`;
     let found = this.series.get(key);
-    if (!found && this.series.size >= this.maxSeries) {
-      values = this.labelNames.map(() => "other");
-      key = values.join("\u0000");
-      found = this.series.get(key);
-    }
     if (!found) {
-      found = { values, value: fresh() };
-      this.series.set(key, found);
+      let values = names.map((n) => labels[n] ?? "");
+      if (this.series.size >= this.maxSeries) {
+        values = names.map(() => "other");
+        key = values.join("\u0000");
+        found = this.series.get(key);
+      }
+      if (!found) {
+        found = { values, value: fresh() };
+        this.series.set(key, found);
+      }
     }
     return found.value;
   }

@@ -17,6 +17,20 @@ export interface Telemetry {
   render(): Promise<string>;
 }
 
+/** Templates of the paths seen lately: a tool call's Vault paths repeat, and reducing one takes a split and a scan. */
+const templates = new Map<string, string>();
+const MAX_TEMPLATES = 2048;
+
+function templateOf(path: string): string {
+  let t = templates.get(path);
+  if (t === undefined) {
+    // Bounded by forgetting everything at once: cheap, and a scan of ever-new paths costs no more than no cache.
+    if (templates.size >= MAX_TEMPLATES) templates.clear();
+    templates.set(path, (t = pathTemplate(path)));
+  }
+  return t;
+}
+
 export function createTelemetry(version: string): Telemetry {
   const registry = new MetricsRegistry();
   const calls = registry.counter("vault_mcp_tool_calls_total", "Tool calls by tool and outcome.", ["tool", "outcome"]);
@@ -47,7 +61,7 @@ export function createTelemetry(version: string): Telemetry {
       },
     },
     vault(method, path, status, seconds) {
-      const template = pathTemplate(path);
+      const template = templateOf(path);
       requests.inc({ method, path: template, status });
       requestSeconds.observe({ method, path: template }, seconds);
     },

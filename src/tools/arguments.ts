@@ -33,13 +33,31 @@ export function prepareArguments(entry: ArgumentPlan, raw: unknown): Static<TObj
   const unsafe = unsafeArgument(raw as Record<string, unknown>);
   if (unsafe) return `Invalid arguments for ${tool}: ${unsafe}.`;
   // Defaults live in the schema and are applied here, in code, before validation: never only advertised.
-  const args = Value.Default(entry.def.input, coerceArguments(entry.def.input, structuredClone(raw as Record<string, unknown>))) as Record<string, unknown>;
+  const args = Value.Default(entry.def.input, coerceArguments(entry.def.input, cloneData(raw as Record<string, unknown>))) as Record<string, unknown>;
   // Compiled once per tool: validation is on every call's path.
   const check = (entry.check ??= TypeCompiler.Compile(entry.def.input));
   if (check.Check(args)) return args;
   const problems = [...check.Errors(args)];
   const messages = unique(problems.filter(isLeafProblem(problems)).map((e) => describeProblem(e, entry.def.input)));
   return `Invalid arguments for ${tool}: ${messages.slice(0, 3).join("; ")}.`;
+}
+
+/**
+ * A copy of arguments (JSON data: objects, arrays, strings, numbers, booleans, null), so applying defaults never changes
+ * what the caller sent (the audit log names the arguments as sent). Far cheaper than structuredClone for the small
+ * objects arguments are; called after unsafeArgument, so the depth is bounded.
+ */
+function cloneData<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(cloneData) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    // defineProperty, so a key named "__proto__" is an own property as it was in the original, never the prototype.
+    if (key === "__proto__") Object.defineProperty(out, key, { value: cloneData(v), enumerable: true, writable: true, configurable: true });
+    else out[key] = cloneData(v);
+  }
+  return out as T;
 }
 
 const MAX_NAMED = 10;

@@ -57,13 +57,28 @@ export function commaSeparated<T extends TSchema>(schema: T): T {
 
 /** The arguments with each top-level argument's accepted-but-not-advertised form turned into the advertised one. */
 export function coerceArguments(schema: TSchema, args: Record<string, unknown>): Record<string, unknown> {
-  const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
   let out = args;
-  for (const [name, prop] of Object.entries(properties)) {
-    const coerce = (prop as unknown as Record<symbol, Coercion | undefined>)[COERCE];
-    if (!coerce || !Object.hasOwn(args, name)) continue;
+  for (const [name, coerce] of coercionsOf(schema)) {
+    if (!Object.hasOwn(args, name)) continue;
     const value = coerce(args[name]);
     if (value !== args[name]) out = { ...out, [name]: value };
   }
   return out;
+}
+
+const coercions = new WeakMap<TSchema, [string, Coercion][]>();
+
+/** The schema's top-level arguments that have a coercion, found once per schema (most tools have none). */
+function coercionsOf(schema: TSchema): [string, Coercion][] {
+  let found = coercions.get(schema);
+  if (!found) {
+    const properties = (schema as { properties?: Record<string, TSchema> }).properties ?? {};
+    found = [];
+    for (const [name, prop] of Object.entries(properties)) {
+      const coerce = (prop as unknown as Record<symbol, Coercion | undefined>)[COERCE];
+      if (coerce) found.push([name, coerce]);
+    }
+    coercions.set(schema, found);
+  }
+  return found;
 }
