@@ -3,6 +3,7 @@
 import { closeSync, openSync, write, writeSync } from "node:fs";
 import type { Caller } from "./caller.ts";
 import type { Logger } from "./log.ts";
+import { writeStderrLine } from "./stderr.ts";
 import { safePath } from "./vault/paths.ts";
 
 /** stderr (the default), a file appended to and reopened on SIGHUP, or off. */
@@ -78,7 +79,7 @@ function clip(s: string | undefined): string | undefined {
 }
 
 /** The audit log for `target`. A file that cannot be opened is a start-up error (thrown here). */
-export function createAuditLog(target: AuditTarget, log: Logger, writeStderr: (line: string) => void = (l) => void process.stderr.write(l)): AuditLog {
+export function createAuditLog(target: AuditTarget, log: Logger, writeStderr: (line: string) => void = writeStderrLine): AuditLog {
   if (target.to === "off") return AUDIT_OFF;
   if (target.to === "stderr") return { enabled: true, record: (e) => writeStderr(auditLine(e)), reopen() {}, async flush() {} };
   return new FileAudit(target.file, log);

@@ -1,4 +1,5 @@
 // Structured logs as JSON lines on stderr (stdout belongs to the stdio transport), with tokens scrubbed.
+import { writeStderrLine } from "./stderr.ts";
 
 export type Level = "debug" | "info" | "warn" | "error";
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -24,7 +25,7 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-export function createLogger(level: Level = "info", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(level: Level = "info", write: (line: string) => void = writeStderrLine): Logger {
   const min = ORDER[level];
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;

@@ -5,6 +5,7 @@ import { runDoctor } from "./doctor/run.ts";
 import { createApp, metricsResponse } from "./http/app.ts";
 import { isLoopbackHostname } from "./http/guards.ts";
 import { createLogger } from "./log.ts";
+import { flushStderr } from "./stderr.ts";
 import { serveStdio } from "./mcp/stdio.ts";
 import { SERVER_VERSION } from "./mcp/server.ts";
 import { buildRuntime } from "./runtime.ts";
@@ -114,6 +115,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
+  // After the log lines queued before it, so the last line says why the process stopped.
+  flushStderr();
   process.stderr.write(`vault-mcp-server: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });
