@@ -6,6 +6,7 @@ import { createApp, metricsResponse } from "./http/app.ts";
 import { isLoopbackHostname } from "./http/guards.ts";
 import { createLogger } from "./log.ts";
 import { flushStderr } from "./stderr.ts";
+import { startHeapGovernor } from "./heap.ts";
 import { serveStdio } from "./mcp/stdio.ts";
 import { SERVER_VERSION } from "./mcp/server.ts";
 import { buildRuntime } from "./runtime.ts";
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  if (config.heapTargetMb > 0) await startHeapGovernor({ targetBytes: config.heapTargetMb * 1024 * 1024 });
   const runtime = buildRuntime(config, log);
 
   if (config.command === "stdio") {

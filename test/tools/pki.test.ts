@@ -38,7 +38,7 @@ async function pkiWithRoot(client: Client, commonName = "Test Root CA"): Promise
 /** An in-process server whose Vault client sends its requests through `fetcher`. */
 function serverWith(fetcher: typeof fetch): TestServer {
   const vault = testVault();
-  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token });
+  const config = loadConfig([], { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token, MCP_AUDIT_LOG: "off" });
   const runtime = buildRuntime(config, silentLogger, { fetch: fetcher });
   const app = createApp({
     handleMcp: runtime.handleMcp,
