@@ -7,8 +7,7 @@ import { isLoopbackHostname } from "./http/guards.ts";
 import { createLogger } from "./log.ts";
 import { flushStderr } from "./stderr.ts";
 import { startHeapGovernor } from "./heap.ts";
-import { serveStdio } from "./mcp/stdio.ts";
-import { SERVER_VERSION } from "./mcp/server.ts";
+import { SERVER_VERSION } from "./mcp/protocol.ts";
 import { buildRuntime } from "./runtime.ts";
 
 async function main(argv: string[]): Promise<void> {
@@ -43,6 +42,8 @@ async function main(argv: string[]): Promise<void> {
 
   if (config.command === "stdio") {
     // One line is one message: the same limit as an HTTP body.
+    // stdio speaks through the SDK, so it is loaded here rather than by every HTTP server.
+    const { serveStdio } = await import("./mcp/stdio.ts");
     const { closed } = await serveStdio(runtime, { maxLineBytes: config.http.maxBodyBytes });
     log.info("serving MCP over stdio", { vault: config.vault.addr });
     await closed;

@@ -6,7 +6,7 @@ import { type Authenticator, createAuthenticator, NO_AUTH } from "./http/auth.ts
 import { allowedHostsFrom, defaultAllowedHosts, type GuardPolicy } from "./http/guards.ts";
 import type { Logger } from "./log.ts";
 import { createMcpHttpHandler } from "./mcp/http.ts";
-import type { McpDeps } from "./mcp/server.ts";
+import type { McpDeps } from "./mcp/call.ts";
 import { McpSessions } from "./mcp/sessions.ts";
 import { allTools } from "./tools/index.ts";
 import { ToolRegistry } from "./tools/registry.ts";
@@ -21,7 +21,7 @@ import { createIdentities } from "./vault/identity.ts";
 import { MountInfoCache } from "./vault/mount-info.ts";
 import { TokenKeeper } from "./vault/token-keeper.ts";
 import type { LeaseTiming } from "./vault/token-lease.ts";
-import { SERVER_VERSION } from "./mcp/server.ts";
+import { SERVER_VERSION } from "./mcp/protocol.ts";
 
 export interface Runtime extends McpDeps {
   vault: VaultClient;

@@ -1,11 +1,11 @@
-// The common stateless case without the SDK's per-request Server and transport: one JSON-RPC request (ping, tools/list,
-// tools/call, initialize) answered in JSON mode with the bytes the SDK path would send. Anything else is left to the SDK.
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { ErrorCode, InitializeRequestSchema, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+// The common stateless case without the SDK: one JSON-RPC request (ping, tools/list, tools/call, a plain initialize) or
+// the initialized notification, answered in JSON mode with the bytes the SDK path would send. Anything else is left to
+// the SDK, which is loaded then (protocol.ts loadSdk), so a server serving only these never evaluates it.
 import type { Caller } from "../caller.ts";
 import type { ListedTool } from "../tools/registry.ts";
 import { isPlainObject } from "./jsonrpc.ts";
-import { callTool, createMcpServer, type McpDeps } from "./server.ts";
+import { callTool, type McpDeps } from "./call.ts";
+import { ErrorCode, initializeResult, isPlainInitialize, SUPPORTED_PROTOCOL_VERSIONS } from "./protocol.ts";
 
 /** Answers `message` when it is one of the shapes handled here; undefined means "send it through the SDK". */
 export type FastPath = (message: unknown, protocolVersionHeader: string | null, caller?: Caller) => Promise<Response> | undefined;
@@ -35,10 +35,6 @@ function isEmpty(params: unknown): boolean {
 
 export function createFastPath(deps: McpDeps): FastPath {
   const { registry } = deps;
-  // A Server built as the SDK path builds one, never connected: initialize answers come from it, so they cannot drift.
-  // Its handler is internal to the SDK (pinned); without it, initialize goes through the SDK like anything else.
-  const template: Server = createMcpServer(deps);
-  const initialize = (template as unknown as { _oninitialize?: (request: unknown) => Promise<unknown> })._oninitialize?.bind(template);
   // Keyed by the list itself: one entry without a policy, one per rule set with one (registry.list returns the same array for the same rules).
   const listJson = new WeakMap<ListedTool[], string>();
 
@@ -61,15 +57,21 @@ export function createFastPath(deps: McpDeps): FastPath {
 
   return function fastPath(message, protocolVersionHeader, caller) {
     if (!isPlainObject(message) || message.jsonrpc !== "2.0" || !onlyKeys(message, REQUEST_KEYS)) return undefined;
+    if (!("id" in message)) {
+      // The notification every client sends after initialize: nothing to answer, 202 as the SDK's transport says it.
+      if (message.method !== "notifications/initialized" || !isEmpty(message.params)) return undefined;
+      if (protocolVersionHeader !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersionHeader)) return undefined;
+      return Promise.resolve(new Response(null, { status: 202 }));
+    }
     const id = message.id;
     if (typeof id !== "string" && !(typeof id === "number" && Number.isSafeInteger(id))) return undefined;
     const params = message.params;
     if (params !== undefined && !isPlainObject(params)) return undefined;
     const method = message.method;
     if (method === "initialize") {
-      const parsed = InitializeRequestSchema.safeParse(message);
-      if (!parsed.success || !initialize) return undefined;
-      return initialize(parsed.data).then((result) => answer(JSON.stringify(result), id));
+      // Only the plain shape, which the SDK's schema certainly accepts; the differential test holds the answer to the SDK's.
+      if (!isPlainInitialize(params)) return undefined;
+      return Promise.resolve(answer(JSON.stringify(initializeResult(params.protocolVersion)), id));
     }
     // Every other request is checked against the header's revision by the SDK transport first.
     if (protocolVersionHeader !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(protocolVersionHeader)) return undefined;

@@ -1,11 +1,10 @@
 // MCP Streamable HTTP. Stateless by default: each POST gets its own SDK transport and Server (the SDK cannot reuse a
 // stateless transport). With sessions (MCP_STATEFUL), an initialize opens a session that later requests name.
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 import { anonymousCaller, type Caller, withVaultToken } from "../caller.ts";
 import { createFastPath } from "./fast-path.ts";
-import { idOf, invalidMessage, isPlainObject, PARSE_ERROR_MESSAGE } from "./jsonrpc.ts";
-import { authInfoFor, createMcpServer, type InsufficientScope, type McpDeps, scopeRefusal } from "./server.ts";
+import { idOf, isPlainObject, PARSE_ERROR_MESSAGE } from "./jsonrpc.ts";
+import { loadSdk, SUPPORTED_PROTOCOL_VERSIONS } from "./protocol.ts";
+import { authInfoFor, type InsufficientScope, type McpDeps, scopeRefusal } from "./call.ts";
 import type { McpSessions } from "./sessions.ts";
 import type { Limits } from "../policy/limits.ts";
 
@@ -173,7 +172,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
       return jsonRpcError(400, -32700, PARSE_ERROR_MESSAGE);
     }
     const unsupported = unsupportedRevision(req.headers.get("mcp-protocol-version"));
-    if (unsupported && !isInitializeRequest(parsed)) return jsonRpcError(400, -32000, unsupported, {}, idOf(parsed));
+    if (unsupported && !(await loadSdk()).isInitializeRequest(parsed)) return jsonRpcError(400, -32000, unsupported, {}, idOf(parsed));
     // callTool refuses a call whose scope is missing on every path; asking first here lets HTTP say 403, as OAuth clients expect.
     if (deps.scopes) {
       const refused = refusedCall(deps, parsed, caller);
@@ -207,6 +206,7 @@ export function createMcpHttpHandler(deps: McpDeps, options: McpHttpOptions) {
     const forSession = sessions && (req.headers.get("mcp-session-id") || (parsed as { method?: unknown } | null)?.method === "initialize");
     const quick = mode === "json" && !forSession ? fast?.(parsed, req.headers.get("mcp-protocol-version"), caller) : undefined;
     if (quick) return quick;
+    const { createMcpServer, invalidMessage, isInitializeRequest, WebStandardStreamableHTTPServerTransport } = await loadSdk();
     // Checked only here, off the fast path (which takes nothing but well-formed requests): the SDK transport would call
     // valid JSON that is not JSON-RPC a parse error (-32700), where JSON-RPC says Invalid Request (-32600).
     const invalid = invalidMessage(parsed);

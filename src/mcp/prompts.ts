@@ -1,10 +1,10 @@
 // MCP prompts: the workflows an agent or a person starts from, as messages that name the tools to call, in order.
-import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode } from "./protocol.ts";
 import type { Caller } from "../caller.ts";
 import { withoutGuidance } from "../tools/guidance.ts";
 import { RpcError } from "./jsonrpc.ts";
 import { callReader, resultText } from "./resources.ts";
-import { callTool, type McpDeps } from "./server.ts";
+import { callTool, type McpDeps } from "./call.ts";
 
 interface PromptArgument {
   name: string;

@@ -1,12 +1,12 @@
 // MCP resources: vault:// URIs read through callTool, so every read has the caller's identity, scopes, audit and masking.
-import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode } from "./protocol.ts";
 import type { Caller } from "../caller.ts";
 import { withoutGuidance } from "../tools/guidance.ts";
 import { allTools } from "../tools/index.ts";
 import { readerTools } from "../tools/readers.ts";
 import { type CallResult, ToolRegistry } from "../tools/registry.ts";
 import { RpcError } from "./jsonrpc.ts";
-import { callTool, type McpDeps } from "./server.ts";
+import { callTool, type McpDeps } from "./call.ts";
 
 /** The MCP error for a resource that does not exist (or cannot be read): the spec's -32002. */
 export const RESOURCE_NOT_FOUND = -32002;

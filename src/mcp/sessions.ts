@@ -1,11 +1,12 @@
 // Stateful Streamable HTTP (opt-in): one SDK transport and Server per Mcp-Session-Id, expired when idle, bounded in number
 // overall and per client; a full table refuses new sessions (503) rather than evicting live ones.
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import type { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log.ts";
-import { createMcpServer, type McpDeps } from "./server.ts";
+import type { McpDeps } from "./call.ts";
+import { loadSdk } from "./protocol.ts";
 
 export interface SessionOptions {
   /** A session with no request and no open stream for this long is closed. */
@@ -98,6 +99,7 @@ export class McpSessions {
       reserved = false;
     };
     try {
+      const { createMcpServer, WebStandardStreamableHTTPServerTransport } = await loadSdk();
       const server = createMcpServer(this.deps);
       const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => crypto.randomUUID(),

@@ -1,10 +1,12 @@
 // MCP over stdio for desktop clients: one long-lived Server; one JSON-RPC message (or batch) per line each way.
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode } from "./protocol.ts";
 import type { Logger } from "../log.ts";
-import { invalidMessage } from "./jsonrpc.ts";
-import { createMcpServer, type McpDeps } from "./server.ts";
+import { invalidMessage } from "./messages.ts";
+import type { McpDeps } from "./call.ts";
+import { createMcpServer } from "./server.ts";
 
 /** The longest line read, in bytes (newline excluded): the HTTP body limit's default (MCP_MAX_BODY_BYTES). */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;

@@ -89,6 +89,32 @@ describe("the fast path answers the common requests exactly as the SDK does", ()
     }
   });
 
+  it("answers the initialize real clients send (title, roots, sampling, elicitation), for every revision", async () => {
+    const clients = [
+      { capabilities: { roots: { listChanged: true }, sampling: {} }, clientInfo: { name: "kagent", version: "0.6.0" } },
+      { capabilities: { sampling: {}, elicitation: {}, roots: { listChanged: false } }, clientInfo: { name: "inspector", title: "MCP Inspector", version: "1.0.3" } },
+      { capabilities: { roots: {} }, clientInfo: { name: "script", version: "" } },
+    ];
+    for (const version of ["2025-03-26", "2025-11-25"]) {
+      for (const params of clients) {
+        const message = { jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersion: version, ...params } };
+        expect(taken(message)).toBe(true);
+        const a = await same(message);
+        expect(JSON.parse(a.body).result.protocolVersion).toBe(version);
+      }
+    }
+  });
+
+  it("answers the initialized notification with 202 and no body, as the SDK's transport does", async () => {
+    for (const message of [{ jsonrpc: "2.0", method: "notifications/initialized" }, { jsonrpc: "2.0", method: "notifications/initialized", params: {} }]) {
+      expect(taken(message)).toBe(true);
+      const a = await same(message);
+      expect(a.status).toBe(202);
+      expect(a.body).toBe("");
+      await same(message, { ...JSON_ACCEPT, "mcp-protocol-version": "2025-06-18" });
+    }
+  });
+
   it("answers tool calls that succeed", async () => {
     const cases = [
       call("read_secret", { mount, path }),
@@ -158,7 +184,9 @@ describe("the fast path answers the common requests exactly as the SDK does", ()
 describe("the fast path leaves everything else to the SDK", () => {
   const declined: [string, unknown][] = [
     ["a batch", [{ jsonrpc: "2.0", id: 1, method: "ping" }, { jsonrpc: "2.0", id: 2, method: "tools/list" }]],
-    ["a notification", { jsonrpc: "2.0", method: "notifications/initialized" }],
+    ["a notification other than initialized", { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }],
+    ["the initialized notification with _meta", { jsonrpc: "2.0", method: "notifications/initialized", params: { _meta: { x: 1 } } }],
+    ["the initialized notification with a null id", { jsonrpc: "2.0", id: null, method: "notifications/initialized" }],
     ["a response", { jsonrpc: "2.0", id: 1, result: {} }],
     ["a method it does not serve", { jsonrpc: "2.0", id: 1, method: "resources/list" }],
     ["JSON-RPC 1.0", { jsonrpc: "1.0", id: 1, method: "ping" }],
@@ -176,6 +204,14 @@ describe("the fast path leaves everything else to the SDK", () => {
     ["arguments that are an array", call("read_secret", ["secret", "x"])],
     ["arguments that are null", call("read_secret", null)],
     ["an initialize with no clientInfo", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {} } }],
+    ["an initialize with no capabilities", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", clientInfo: { name: "t", version: "1" } } }],
+    ["an initialize with a numeric protocolVersion", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: 20250618, capabilities: {}, clientInfo: { name: "t", version: "1" } } }],
+    ["an initialize with a clientInfo name that is not a string", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: 1, version: "1" } } }],
+    ["an initialize with roots.listChanged that is not a boolean", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: { roots: { listChanged: "yes" } }, clientInfo: { name: "t", version: "1" } } }],
+    ["an initialize with experimental capabilities", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: { experimental: { x: {} } }, clientInfo: { name: "t", version: "1" } } }],
+    ["an initialize with sampling options", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: { sampling: { tools: {} } }, clientInfo: { name: "t", version: "1" } } }],
+    ["an initialize with clientInfo icons", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1", icons: [{ src: "https://x/i.png" }] } } }],
+    ["an initialize with _meta", { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" }, _meta: {} } }],
   ];
   for (const [what, message] of declined) {
     it(`declines ${what}, and the answer is the SDK's`, async () => {
