@@ -43,7 +43,14 @@ export function guidance(text: string, isTool: (name: string) => boolean): Guida
 }
 
 export function summaryOf(text: string): string {
-  const line = text.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  // The first line that is not blank, found without splitting the whole text.
+  let line = "";
+  for (let start = 0; start <= text.length; ) {
+    const end = text.indexOf("\n", start);
+    line = text.slice(start, end < 0 ? text.length : end).trim();
+    if (line !== "" || end < 0) break;
+    start = end + 1;
+  }
   return line.length > MAX_SUMMARY ? `${line.slice(0, MAX_SUMMARY - 3).trimEnd()}...` : line;
 }
 

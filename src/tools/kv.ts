@@ -51,7 +51,7 @@ export const readSecret = defineTool({
     return {
       // From the view: the values as the operator lets the model see them.
       text: (view) => `${header}\n${Object.entries(view.data).map(([k, v]) => `  ${k}: ${show(v)}`).join("\n")}`,
-      humanRead: kvGetCommand(t, { key: args.key, version: meta?.version }),
+      humanRead: () => kvGetCommand(t, { key: args.key, version: meta?.version }),
       structured: {
         mount: t.mount.display,
         path: t.path.display,

@@ -71,8 +71,8 @@ export interface ToolAnswer<O> {
   text: string | Render<O, string>;
   structured: O;
   resources?: EmbeddedText[] | Render<O, EmbeddedText[]>;
-  /** How a person with Vault access reads the sensitive values in full; told when they are masked. */
-  humanRead?: string;
+  /** How a person with Vault access reads the sensitive values in full; told when they are masked (a function: built only then). */
+  humanRead?: string | (() => string);
   /** The call did not do all that was asked (what it did is in the text); structured is still sent. */
   isError?: boolean;
 }
@@ -315,7 +315,7 @@ export class ToolRegistry {
         let i = 0;
         return mapSensitive(output, answer.structured, (v) => by(v, i++));
       };
-      ({ view, disclosure, lead, note, envelope } = await conceal(settings, ctx.vault, found, names, replace, answer.humanRead));
+      ({ view, disclosure, lead, note, envelope } = await conceal(settings, ctx.vault, found, names, replace, typeof answer.humanRead === "function" ? answer.humanRead() : answer.humanRead));
     }
     const text = typeof answer.text === "function" ? answer.text(view, disclosure) : answer.text;
     const resources = typeof answer.resources === "function" ? answer.resources(view, disclosure) : (answer.resources ?? []);
