@@ -66,3 +66,4 @@ function safe(read: () => number): number {
     return Number.NaN;
   }
 }
+

@@ -63,12 +63,12 @@ const INIT = JSON.stringify({
 export const TOOLS_LIST = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
 
 /** One POST to /mcp; true when it answered 200 with a JSON-RPC result. */
-export async function mcpAnswers(port: number, body: string): Promise<boolean> {
+export async function mcpAnswers(port: number, body: string, headers: Record<string, string> = {}): Promise<boolean> {
   try {
     const res = await fetch(`http://${LOOPBACK}:${port}/mcp`, {
       method: "POST",
       body,
-      headers: { accept: "application/json, text/event-stream", "content-type": "application/json" },
+      headers: { accept: "application/json, text/event-stream", "content-type": "application/json", ...headers },
       signal: AbortSignal.timeout(2000),
     });
     const text = await res.text();
@@ -78,11 +78,11 @@ export async function mcpAnswers(port: number, body: string): Promise<boolean> {
   }
 }
 
-async function waitReady(child: Subprocess, port: number, name: string, stderr: () => string): Promise<void> {
+async function waitReady(child: Subprocess, port: number, name: string, stderr: () => string, headers: Record<string, string> = {}): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}):\n${stderr()}`);
-    if (await mcpAnswers(port, INIT)) return;
+    if (await mcpAnswers(port, INIT, headers)) return;
     await Bun.sleep(20);
   }
   child.kill("SIGKILL");
@@ -101,8 +101,24 @@ function drain(stream: ReadableStream<Uint8Array> | undefined): () => string {
   return () => tail;
 }
 
+/**
+ * The guardrails a production deployment turns on, beside the defaults (which already write the audit log to stderr):
+ * bearer auth, secret values masked, and a path rule the bench's calls pass. `headers` go with every request.
+ */
+export function guardrails(): { env: Record<string, string>; headers: Record<string, string> } {
+  const dir = join(repoRoot, ".cache", "bench");
+  mkdirSync(dir, { recursive: true });
+  const tokensFile = join(dir, "bearer-tokens");
+  const token = `bench-${crypto.randomUUID()}`;
+  writeFileSync(tokensFile, `bench:${token}\n`, { mode: 0o600 });
+  return {
+    env: { MCP_AUTH: "bearer", MCP_AUTH_TOKENS_FILE: tokensFile, MCP_SECRET_VALUES: "mask", MCP_ALLOWED_PATHS: "secret/bench*,pki/*" },
+    headers: { authorization: `Bearer ${token}` },
+  };
+}
+
 /** Our compiled binary, serving HTTP on a free loopback port. */
-export async function startOurs(binary: string, upstream: Upstream, extraEnv: Record<string, string> = {}): Promise<Running> {
+export async function startOurs(binary: string, upstream: Upstream, extraEnv: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Running> {
   const port = await freePort();
   const child = Bun.spawn([binary], {
     env: { PATH: process.env.PATH ?? "", VAULT_ADDR: upstream.addr, VAULT_TOKEN: upstream.token, MCP_HOST: LOOPBACK, MCP_PORT: String(port), LOG_LEVEL: "warn", ...extraEnv },
@@ -111,7 +127,7 @@ export async function startOurs(binary: string, upstream: Upstream, extraEnv: Re
     stderr: "pipe",
   });
   const running = track(child, "vault-mcp-server (ours)", port);
-  await waitReady(child, port, running.name, drain(child.stderr as ReadableStream<Uint8Array>));
+  await waitReady(child, port, running.name, drain(child.stderr as ReadableStream<Uint8Array>), headers);
   return running;
 }
 
