@@ -12,6 +12,8 @@ export interface ArgumentPlan {
   accepted: string[];
   /** Compiled on the tool's first call, then kept: compiling every tool at start-up took ~15 ms of the cold start. */
   check?: TypeCheck<TObject>;
+  /** The schema's defaults, found on the first call: top-level ones as a list, or "nested" when TypeBox must walk it. */
+  defaults?: [string, unknown][] | "nested";
 }
 
 /** Defaults applied, unknown names refused, types checked. Returns the message for the model when they are wrong. */
@@ -33,13 +35,44 @@ export function prepareArguments(entry: ArgumentPlan, raw: unknown): Static<TObj
   const unsafe = unsafeArgument(raw as Record<string, unknown>);
   if (unsafe) return `Invalid arguments for ${tool}: ${unsafe}.`;
   // Defaults live in the schema and are applied here, in code, before validation: never only advertised.
-  const args = Value.Default(entry.def.input, coerceArguments(entry.def.input, cloneData(raw as Record<string, unknown>))) as Record<string, unknown>;
+  const args = applyDefaults(entry, coerceArguments(entry.def.input, cloneData(raw as Record<string, unknown>)));
   // Compiled once per tool: validation is on every call's path.
   const check = (entry.check ??= TypeCompiler.Compile(entry.def.input));
   if (check.Check(args)) return args;
   const problems = [...check.Errors(args)];
   const messages = unique(problems.filter(isLeafProblem(problems)).map((e) => describeProblem(e, entry.def.input)));
   return `Invalid arguments for ${tool}: ${messages.slice(0, 3).join("; ")}.`;
+}
+
+/**
+ * The schema's defaults applied to missing arguments: directly when they are all top-level (every tool's today), which
+ * is what TypeBox's Value.Default does for them without walking each argument's schema twice; by Value.Default otherwise.
+ */
+function applyDefaults(entry: ArgumentPlan, args: Record<string, unknown>): Record<string, unknown> {
+  const defaults = (entry.defaults ??= topLevelDefaults(entry.def.input));
+  if (defaults === "nested") return Value.Default(entry.def.input, args) as Record<string, unknown>;
+  for (const [name, value] of defaults) if (args[name] === undefined) args[name] = cloneData(value);
+  return args;
+}
+
+function topLevelDefaults(schema: TObject): [string, unknown][] | "nested" {
+  if ("default" in schema || hasDefault(schema.additionalProperties)) return "nested";
+  const out: [string, unknown][] = [];
+  for (const name of Object.getOwnPropertyNames(schema.properties)) {
+    const prop = schema.properties[name] as Record<string, unknown>;
+    // A default below the top (inside an object, array or union argument) needs TypeBox's walk.
+    for (const key of Object.keys(prop)) if (key !== "default" && hasDefault(prop[key])) return "nested";
+    if ("default" in prop) out.push([name, prop.default]);
+  }
+  return out;
+}
+
+/** True when a default is declared anywhere in `value` (a schema or part of one). */
+function hasDefault(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some(hasDefault);
+  if ("default" in value) return true;
+  return Object.values(value).some(hasDefault);
 }
 
 /**
