@@ -196,11 +196,11 @@ export function loadConfig(argv: readonly string[], environment: Record<string, 
 }
 
 /**
- * See src/heap.ts. 16 MiB, measured on the bench's 16-client mix against bench/responder.ts (5 interleaved runs of 4 s):
- * peak RSS 101.5 -> 92.2 MiB at no CPU cost the runs could tell apart (266 vs 264 µs per call); 12 MiB saved 14 MiB for
- * 15% more CPU per call, 24 MiB nothing.
+ * See src/heap.ts. 8 MiB, measured on the bench's 16-client mix against bench/responder.ts, 5 interleaved runs of 4 s
+ * (medians), with the SDK off the fast path: peak RSS 85.6 MiB off, 78.8 MiB at 8, at 240 and 237 µs server CPU per
+ * call. A live heap above the target does not make it collect on every look (src/heap.ts).
  */
-export const DEFAULT_HEAP_TARGET_MB = 16;
+export const DEFAULT_HEAP_TARGET_MB = 8;
 
 function auditTarget(value: string | undefined): AuditTarget {
   const v = (value ?? "").trim();

@@ -111,6 +111,6 @@ Whose Vault token a tool call uses (MCP_VAULT_IDENTITY; HTTP only):
   jwt              MCP_AUTH=oauth: the caller's JWT exchanged at auth/<MCP_VAULT_JWT_MOUNT>/login (default VAULT_JWT_MOUNT, jwt), as
                    MCP_VAULT_JWT_ROLE or the role its claim MCP_VAULT_JWT_ROLE_CLAIM names; cached per JWT
 Audit log (MCP_AUDIT_LOG): stderr (default), a file (appended, reopened on SIGHUP), or off.
-Memory (MCP_HEAP_TARGET_MB, default 16): collect garbage at once when the JS heap passes this many MiB; 0 leaves it to Bun.
+Memory (MCP_HEAP_TARGET_MB, default 8): collect garbage at once when the JS heap passes this many MiB; 0 leaves it to Bun.
 Tools served: MCP_TOOLSETS, comma-separated from sys, kv, pki, transit, policy, identity, all, default (= sys,kv,pki, the
 default); or MCP_TOOLS, exact tool names (docs/tools.md lists them). Not both. Tools not chosen are not served at all.`;

@@ -10,15 +10,46 @@ describe("the heap governor", () => {
   it("collects when the heap is above the target and not when it is at or below it", async () => {
     let size = 10;
     let collected = 0;
-    const g = await startHeapGovernor({ targetBytes: 10, intervalMs: 60_000, heapSize: () => size, collect: () => void collected++ });
+    // Each collection leaves little behind.
+    const g = await startHeapGovernor({ targetBytes: 10, intervalMs: 60_000, heapSize: () => size, collect: () => void (collected++, (size = 1)) });
     try {
       g.check();
       expect(collected).toBe(0);
       size = 11;
       g.check();
+      expect(collected).toBe(1);
+      g.check();
+      expect(collected).toBe(1);
+      size = 11;
       g.check();
       expect(collected).toBe(2);
       expect(g.collections).toBe(2);
+    } finally {
+      g.stop();
+    }
+  });
+
+  it("waits for the heap to grow a quarter past what survived when the live heap itself is above the target, rather than collecting on every look", async () => {
+    let size = 30;
+    let collected = 0;
+    // What survives each collection stays at 25, above the target of 10.
+    const g = await startHeapGovernor({ targetBytes: 10, intervalMs: 60_000, heapSize: () => size, collect: () => void (collected++, (size = 25)) });
+    try {
+      g.check();
+      expect(collected).toBe(1);
+      expect(g.thresholdBytes).toBe(31.25);
+      size = 31;
+      g.check();
+      expect(collected).toBe(1);
+      size = 32;
+      g.check();
+      expect(collected).toBe(2);
+      // Once little survives again, the target is the bound again.
+      const small = await startHeapGovernor({ targetBytes: 10, intervalMs: 60_000, heapSize: () => size, collect: () => void (size = 2) });
+      size = 11;
+      small.check();
+      expect(small.thresholdBytes).toBe(10);
+      small.stop();
     } finally {
       g.stop();
     }
@@ -44,7 +75,7 @@ describe("the heap governor", () => {
 
 describe("MCP_HEAP_TARGET_MB", () => {
   it(`defaults to ${DEFAULT_HEAP_TARGET_MB} MiB, takes 0 (off) and a number of MiB, and the --heap-target-mb flag`, () => {
-    expect(loadConfig([], env).heapTargetMb).toBe(16);
+    expect(loadConfig([], env).heapTargetMb).toBe(DEFAULT_HEAP_TARGET_MB);
     expect(loadConfig([], { ...env, MCP_HEAP_TARGET_MB: "0" }).heapTargetMb).toBe(0);
     expect(loadConfig([], { ...env, MCP_HEAP_TARGET_MB: "64" }).heapTargetMb).toBe(64);
     expect(loadConfig(["--heap-target-mb", "8"], env).heapTargetMb).toBe(8);
