@@ -73,8 +73,11 @@ const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 type Flavor = "ours" | "hashicorp";
 
-/** 60% reads, 20% writes, 15% lists, 5% certificates (the last only against a real Vault). */
-function mix(flavor: Flavor, withPki: boolean): OpSpec[] {
+/**
+ * 60% reads, 20% writes, 15% lists, 5% certificates (the last only against a real Vault). With secret values masked a
+ * new private key may only be stored (store_at), never shown, so `storeKeys` issues certificates that way.
+ */
+function mix(flavor: Flavor, withPki: boolean, storeKeys = false): OpSpec[] {
   // Both servers name these four tools and their arguments alike.
   void flavor;
   const ops: OpSpec[] = [
@@ -88,7 +91,13 @@ function mix(flavor: Flavor, withPki: boolean): OpSpec[] {
       weight: 1,
       kind: "tool",
       tool: "issue_pki_certificate",
-      args: { mount: PKI_MOUNT, role_name: PKI_ROLE, common_name: "c{c}.bench.test", ttl: "1h" },
+      args: {
+        mount: PKI_MOUNT,
+        role_name: PKI_ROLE,
+        common_name: "c{c}.bench.test",
+        ttl: "1h",
+        ...(storeKeys ? { store_at: { mount: "secret", path: "bench/certs/c{c}" } } : {}),
+      },
     });
   }
   return ops;
@@ -297,7 +306,8 @@ async function main(): Promise<void> {
           single.ours.push(await drive(`read_secret through ${flavour.label}, 1 client`, loadConfig(o, ours.port, readOnly, { ...h, ...third }), ours.pid, vault.pid));
         }
         r.single = single;
-        runs.mixed = await drive(`mixed load through ${flavour.label}`, loadConfig(o, ours.port, mix("ours", true), h), ours.pid, vault.pid);
+        const masked = flavour.env.MCP_SECRET_VALUES === "mask";
+        runs.mixed = await drive(`mixed load through ${flavour.label}`, loadConfig(o, ours.port, mix("ours", true, masked), h), ours.pid, vault.pid);
         runs.peakRssMiB = peakRssMiB(ours.pid);
         runs.memory = await memorySnapshot(ours.pid, ours.port);
       } finally {
