@@ -321,8 +321,9 @@ export class ToolRegistry {
     const resources = typeof answer.resources === "function" ? answer.resources(view, disclosure) : (answer.resources ?? []);
     const secrets = [...new Set([...sentSecrets, ...secretStrings(found.map((f) => f.value))])];
     const shown = { text: lead + text, resources, view };
+    // The same object back unless something was withheld.
     const kept = secrets.length === 0 ? shown : (withholdDeep(shown, secrets) as typeof shown);
-    if (kept !== shown && JSON.stringify(kept) !== JSON.stringify(shown)) {
+    if (kept !== shown) {
       ctx.log.warn("a tool's answer held a secret value outside its declared fields; it was withheld", { tool: entry.def.name });
     }
     const result: CallResult = {

@@ -130,22 +130,50 @@ export function secretStrings(values: readonly unknown[]): string[] {
 
 /** `text` with every occurrence of a secret (as is, or JSON-escaped) replaced by WITHHELD. */
 export function withhold(text: string, secrets: readonly string[]): string {
+  return withholdPrepared(text, prepared(secrets));
+}
+
+/** Each secret beside its JSON-escaped form (computed once per answer, not once per string). */
+function prepared(secrets: readonly string[]): [string, string][] {
+  return secrets.map((s) => [s, JSON.stringify(s).slice(1, -1)]);
+}
+
+function withholdPrepared(text: string, secrets: readonly [string, string][]): string {
   let out = text;
-  for (const s of secrets) {
+  for (const [s, escaped] of secrets) {
     if (out.includes(s)) out = out.split(s).join(WITHHELD);
-    const escaped = JSON.stringify(s).slice(1, -1);
     if (escaped !== s && out.includes(escaped)) out = out.split(escaped).join(WITHHELD);
   }
   return out;
 }
 
-/** A copy of `value` with `withhold` applied to every string in it. */
+/** `value` with `withhold` applied to every string in it: the same object where nothing was withheld, else a copy. */
 export function withholdDeep(value: unknown, secrets: readonly string[]): unknown {
-  if (typeof value === "string") return withhold(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => withholdDeep(v, secrets));
+  return withholdIn(value, prepared(secrets));
+}
+
+function withholdIn(value: unknown, secrets: readonly [string, string][]): unknown {
+  if (typeof value === "string") return withholdPrepared(value, secrets);
   if (!value || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((v) => {
+      const w = withholdIn(v, secrets);
+      if (w !== v) changed = true;
+      return w;
+    });
+    return changed ? out : value;
+  }
+  const entries = Object.entries(value);
+  let changed = false;
+  const kept = entries.map(([k, v]) => {
+    const w = withholdIn(v, secrets);
+    if (w !== v) changed = true;
+    return w;
+  });
+  if (!changed) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: withholdDeep(v, secrets), enumerable: true, writable: true, configurable: true });
+  entries.forEach(([k], i) => Object.defineProperty(out, k, { value: kept[i], enumerable: true, writable: true, configurable: true }));
   return out;
 }
 

@@ -93,32 +93,60 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * A copy of `value` in which each sensitive value (as `schema` declares them) is replaced by what `replace` returns;
  * everything else is kept as it is. Keys are copied as own properties, "__proto__" included.
  */
-export function mapSensitive(schema: TSchema, value: unknown, replace: (value: unknown, at: readonly string[]) => unknown, at: readonly string[] = []): unknown {
-  if (isSensitive(schema)) return replace(value, at);
+export function mapSensitive(schema: TSchema, value: unknown, replace: (value: unknown, at: readonly string[]) => unknown): unknown {
+  return walk(schema, value, (v, link) => replace(v, pathOf(link)), undefined, true);
+}
+
+/** Every sensitive value in `value`, in document order. Reads only: nothing is copied. */
+export function findSensitive(schema: TSchema, value: unknown): Found[] {
+  const found: Found[] = [];
+  walk(
+    schema,
+    value,
+    (v, link) => {
+      found.push({ at: pathOf(link), value: v });
+      return v;
+    },
+    undefined,
+    false,
+  );
+  return found;
+}
+
+/** Where the walk is, innermost last: built one link per step, turned into an array only for a value found. */
+interface PathLink {
+  parent: PathLink | undefined;
+  key: string;
+}
+
+function pathOf(link: PathLink | undefined): string[] {
+  const out: string[] = [];
+  for (let l = link; l; l = l.parent) out.push(l.key);
+  return out.reverse();
+}
+
+function walk(schema: TSchema, value: unknown, visit: (value: unknown, at: PathLink | undefined) => unknown, link: PathLink | undefined, copy: boolean): unknown {
+  if (isSensitive(schema)) return visit(value, link);
   if (!containsSensitive(schema)) return value;
   const node = schema as Node;
   if (Array.isArray(value) && node.items && !Array.isArray(node.items)) {
     const items = node.items;
-    return value.map((v, i) => mapSensitive(items, v, replace, [...at, String(i)]));
+    if (!copy) {
+      for (let i = 0; i < value.length; i++) walk(items, value[i], visit, { parent: link, key: String(i) }, false);
+      return value;
+    }
+    return value.map((v, i) => walk(items, v, visit, { parent: link, key: String(i) }, true));
   }
   if (!isRecord(value)) return value;
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> | undefined = copy ? {} : undefined;
   for (const key of Object.keys(value)) {
     const sub = propertySchema(node, key);
-    const v = sub ? mapSensitive(sub, value[key], replace, [...at, key]) : value[key];
-    Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    const v = sub ? walk(sub, value[key], visit, { parent: link, key }, copy) : value[key];
+    if (!out) continue;
+    if (key === "__proto__") Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
   }
-  return out;
-}
-
-/** Every sensitive value in `value`, in document order. */
-export function findSensitive(schema: TSchema, value: unknown): Found[] {
-  const found: Found[] = [];
-  mapSensitive(schema, value, (v, at) => {
-    found.push({ at, value: v });
-    return v;
-  });
-  return found;
+  return out ?? value;
 }
 
 /** Whether the argument at `segments` (e.g. ["data", "password"]) is, or lies inside, a sensitive field. */
