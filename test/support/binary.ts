@@ -1,5 +1,5 @@
 // Compiles the single binary once per test run (as `bun run build` does, into .cache/), for tests that exec it.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const repoRoot = resolve(import.meta.dir, "..", "..");
@@ -10,6 +10,7 @@ export function compiledBinary(): Promise<string> {
   built ??= (async () => {
     const dir = join(repoRoot, ".cache", "bin");
     mkdirSync(dir, { recursive: true });
+    removeOrphans(dir);
     const out = join(dir, `vault-mcp-server-${process.pid}`);
     const pkg = await Bun.file(join(repoRoot, "package.json")).json();
     // The build script itself, so the tests exercise exactly what ships; only the output path differs.
@@ -26,4 +27,23 @@ export function compiledBinary(): Promise<string> {
     return out;
   })();
   return built;
+}
+
+/** Binaries of test runs that were killed before their exit hook ran (111 MB each): removed once their process is gone. */
+function removeOrphans(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/^vault-mcp-server-(\d+)$/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
