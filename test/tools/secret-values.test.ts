@@ -1,9 +1,10 @@
 // MCP_SECRET_VALUES end to end against the dev Vault: every tool in every mode, grepped for every value it could leak.
 import { beforeAll, describe, expect, it } from "bun:test";
-import { createPrivateKey, X509Certificate } from "node:crypto";
+import { createHmac, createPrivateKey, createSecretKey, X509Certificate } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 import { allTools } from "../../src/tools/index.ts";
+import { fingerprint } from "../../src/tools/secret-values.ts";
 import { call, connectClient, ok, testServer, text, tokenLease, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
 import { testVault } from "../support/vault.ts";
 
@@ -534,6 +535,14 @@ describe("mask", () => {
     expect(fp(one, "a")).not.toBe(fp(one, "c")!);
     expect(fp(two, "a")).toBe(fp(one, "a")!);
     expect(fp(other, "a")).not.toBe(fp(one, "a")!);
+  });
+
+  it("makes a fingerprint the first 64 bits of HMAC-SHA256 over the value's JSON under the key, as documented, so someone holding MCP_MASK_KEY can check one", () => {
+    const key = createSecretKey(Buffer.from("an-operator-key-of-32-characters-or-more", "utf8"));
+    for (const value of ["hunter2-hunter2", "ünïcødé 🙂 value", 5432, { nested: ["a", 1] }, null]) {
+      const expected = createHmac("sha256", key).update(JSON.stringify(value)).digest("hex").slice(0, 16);
+      expect(fingerprint(key, value)).toBe(`vmfp:${expected}`);
+    }
   });
 
   it("refuses to issue a certificate whose key could reach no one, before anything is issued", async () => {
