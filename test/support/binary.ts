@@ -1,6 +1,7 @@
 // Compiles the single binary once per test run (as `bun run build` does, into .cache/), for tests that exec it.
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { isAlive } from "./vault.ts";
 
 const repoRoot = resolve(import.meta.dir, "..", "..");
 let built: Promise<string> | undefined;
@@ -29,21 +30,11 @@ export function compiledBinary(): Promise<string> {
   return built;
 }
 
-/** Binaries of test runs that were killed before their exit hook ran (111 MB each): removed once their process is gone. */
+/** Binaries whose exit hook never ran (a killed run; bun test exits without it), 111 MB each: removed once their process is gone. */
 function removeOrphans(dir: string): void {
   for (const name of readdirSync(dir)) {
     const pid = Number(/^vault-mcp-server-(\d+)$/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
     rmSync(join(dir, name), { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, under another user.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

@@ -93,7 +93,8 @@ async function isCurrent(wanted: string): Promise<boolean> {
   return stamp.trim() === wanted && existsSync(cachedBinary);
 }
 
-function isAlive(pid: number): boolean {
+/** True while process `pid` exists (EPERM: it does, under another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
