@@ -98,9 +98,8 @@ export function authInfoFor(caller: Caller): AuthInfo {
   return { token: "", clientId: caller.name, scopes: [...(caller.scopes ?? [])], expiresAt: caller.expiresAt, extra: { caller } };
 }
 
-
 /**
- * Answers a tools/call whatever carried it (the SDK Server above or the fast path), so the answer cannot depend on the
+ * Answers a tools/call whatever carried it (the SDK Server of server.ts or the fast path), so the answer cannot depend on the
  * path. Malformed params and an unknown tool throw RpcError (-32602); a missing scope throws InsufficientScope; a call
  * with no Vault identity (MCP_VAULT_IDENTITY=request|jwt) throws CallRefused; anything wrong with the arguments
  * themselves is the registry's isError result, which tells the model how to recover.

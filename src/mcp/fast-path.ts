@@ -3,7 +3,7 @@
 // the SDK, which is loaded then (protocol.ts loadSdk), so a server serving only these never evaluates it.
 import type { Caller } from "../caller.ts";
 import type { ListedTool } from "../tools/registry.ts";
-import { isPlainObject } from "./jsonrpc.ts";
+import { isPlainObject, onlyKeys } from "./jsonrpc.ts";
 import { callTool, type McpDeps } from "./call.ts";
 import { ErrorCode, initializeResult, isPlainInitialize, SUPPORTED_PROTOCOL_VERSIONS } from "./protocol.ts";
 
@@ -20,11 +20,6 @@ type Id = string | number;
 const answer = (resultJson: string, id: Id) => new Response(`{"result":${resultJson},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`, { status: 200, headers: JSON_HEADERS });
 const failure = (id: Id, code: number, message: string, data?: unknown) =>
   new Response(JSON.stringify({ jsonrpc: "2.0", id, error: { code, message, ...(data !== undefined ? { data } : {}) } }), { status: 200, headers: JSON_HEADERS });
-
-function onlyKeys(value: Record<string, unknown>, allowed: Set<string>): boolean {
-  for (const k in value) if (!allowed.has(k)) return false;
-  return true;
-}
 
 function isEmpty(params: unknown): boolean {
   if (params === undefined) return true;

@@ -1,5 +1,4 @@
 // JSON-RPC 2.0 framing shared by every transport: what is a message, and the one-sentence errors for what is not.
-import { ErrorCode } from "./protocol.ts";
 
 /** The SDK's limit on messages in one batch (its HTTP transport refuses more); stdio keeps the same. */
 export const MAX_BATCH = 100;
@@ -36,4 +35,10 @@ export function idOf(message: unknown): string | number | null {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** True when every own enumerable key of `value` is one of `allowed`. */
+export function onlyKeys(value: Record<string, unknown>, allowed: ReadonlySet<string>): boolean {
+  for (const k in value) if (!allowed.has(k)) return false;
+  return true;
 }

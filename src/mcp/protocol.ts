@@ -2,6 +2,7 @@
 // the protocol revisions served, and initialize's answer. The SDK (its zod schemas are a third of the start-up time and
 // megabytes of heap) is loaded only for what the fast path leaves to it; test/mcp/protocol.test.ts holds these to the
 // SDK's own values.
+import { isPlainObject, onlyKeys } from "./jsonrpc.ts";
 
 export const SERVER_NAME = "vault-mcp-server";
 export const SERVER_TITLE = "Vault MCP Server";
@@ -26,14 +27,13 @@ export const LATEST_PROTOCOL_VERSION = "2025-11-25";
 /** The revisions the SDK's Server negotiates, newest first. */
 export const SUPPORTED_PROTOCOL_VERSIONS: readonly string[] = [LATEST_PROTOCOL_VERSION, "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07"];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const INITIALIZE_KEYS = new Set(["protocolVersion", "capabilities", "clientInfo"]);
+const CLIENT_INFO_KEYS = new Set(["name", "version", "title"]);
+const CAPABILITY_KEYS = new Set(["roots", "sampling", "elicitation"]);
+const ROOTS_KEYS = new Set(["listChanged"]);
+const NO_KEYS = new Set<string>();
 
-function keysWithin(value: Record<string, unknown>, allowed: readonly string[]): boolean {
-  for (const k in value) if (!allowed.includes(k)) return false;
-  return true;
-}
-
-const isEmptyObject = (v: unknown) => isObject(v) && keysWithin(v, []);
+const isEmptyObject = (v: unknown) => isPlainObject(v) && onlyKeys(v, NO_KEYS);
 
 /**
  * True for initialize params of the plain shape every client we know sends (protocolVersion, clientInfo with name,
@@ -41,16 +41,16 @@ const isEmptyObject = (v: unknown) => isObject(v) && keysWithin(v, []);
  * Anything richer is left to the SDK, which validates it and answers exactly as it would.
  */
 export function isPlainInitialize(params: unknown): params is { protocolVersion: string } {
-  if (!isObject(params) || !keysWithin(params, ["protocolVersion", "capabilities", "clientInfo"])) return false;
+  if (!isPlainObject(params) || !onlyKeys(params, INITIALIZE_KEYS)) return false;
   if (typeof params.protocolVersion !== "string") return false;
   const info = params.clientInfo;
-  if (!isObject(info) || !keysWithin(info, ["name", "version", "title"])) return false;
+  if (!isPlainObject(info) || !onlyKeys(info, CLIENT_INFO_KEYS)) return false;
   if (typeof info.name !== "string" || typeof info.version !== "string" || (info.title !== undefined && typeof info.title !== "string")) return false;
   const caps = params.capabilities;
-  if (!isObject(caps) || !keysWithin(caps, ["roots", "sampling", "elicitation"])) return false;
+  if (!isPlainObject(caps) || !onlyKeys(caps, CAPABILITY_KEYS)) return false;
   if (caps.roots !== undefined) {
     const roots = caps.roots;
-    if (!isObject(roots) || !keysWithin(roots, ["listChanged"]) || (roots.listChanged !== undefined && typeof roots.listChanged !== "boolean")) return false;
+    if (!isPlainObject(roots) || !onlyKeys(roots, ROOTS_KEYS) || (roots.listChanged !== undefined && typeof roots.listChanged !== "boolean")) return false;
   }
   if (caps.sampling !== undefined && !isEmptyObject(caps.sampling)) return false;
   if (caps.elicitation !== undefined && !isEmptyObject(caps.elicitation)) return false;

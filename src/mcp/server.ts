@@ -17,9 +17,6 @@ import { getPrompt, listPrompts } from "./prompts.ts";
 import { ErrorCode, INSTRUCTIONS, SERVER_CAPABILITIES, SERVER_NAME, SERVER_TITLE, SERVER_VERSION } from "./protocol.ts";
 import { readResource, RESOURCE_TEMPLATES, RESOURCES } from "./resources.ts";
 
-export { authInfoFor, CallRefused, callerOf, callTool, InsufficientScope, type McpDeps, type ScopePolicy, scopeRefusal } from "./call.ts";
-export { SERVER_NAME, SERVER_VERSION } from "./protocol.ts";
-
 // The server never validates client-supplied schemas (no elicitation), so it skips building Ajv for every request.
 const noSchemaValidation: jsonSchemaValidator = {
   getValidator: () => (input) => ({ valid: true, data: input as never, errorMessage: undefined }),

@@ -1,7 +1,7 @@
 // MCP_AUTH=oauth: JWT access tokens from an issuer on loopback made by the test (keys generated at run time), through
 // the SDK client and plain HTTP; refused tokens, key rotation, scopes on every path, RFC 9728 metadata.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { callTool, InsufficientScope } from "../../src/mcp/server.ts";
+import { callTool, InsufficientScope } from "../../src/mcp/call.ts";
 import { call, connectClient, MCP_URL, ok, testServer, type TestServer, unique, vaultApi } from "../support/mcp.ts";
 import { startIssuer, type TestIssuer } from "./oauth-issuer.ts";
 

@@ -9,7 +9,7 @@ import { readinessDetail } from "../../src/http/app.ts";
 import { bearerAuthenticator, NO_AUTH } from "../../src/http/auth.ts";
 import { BearerTokens } from "../../src/http/bearer.ts";
 import { silentLogger } from "../../src/log.ts";
-import { callTool } from "../../src/mcp/server.ts";
+import { callTool } from "../../src/mcp/call.ts";
 import { buildRuntime } from "../../src/runtime.ts";
 import { connectClient, MCP_URL, ok, testServer, type TestServer, unique, vaultApi } from "../support/mcp.ts";
 import { testVault } from "../support/vault.ts";
