@@ -5,6 +5,8 @@
 // collection is itself near the target (a large live heap), the next collection waits until the heap has grown a
 // quarter past that, so a live heap above the target never makes it collect on every look.
 
+import { heapSize as jscHeapSize } from "bun:jsc";
+
 export interface HeapGovernorOptions {
   targetBytes: number;
   intervalMs?: number;
@@ -23,9 +25,8 @@ export interface HeapGovernor {
   stop(): void;
 }
 
-export async function startHeapGovernor(options: HeapGovernorOptions): Promise<HeapGovernor> {
-  const jsc = options.heapSize ? undefined : await import("bun:jsc");
-  const heapSize = options.heapSize ?? jsc!.heapSize;
+export function startHeapGovernor(options: HeapGovernorOptions): HeapGovernor {
+  const heapSize = options.heapSize ?? jscHeapSize;
   const collect = options.collect ?? (() => Bun.gc(true));
   let collections = 0;
   let threshold = options.targetBytes;

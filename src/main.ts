@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  if (config.heapTargetMb > 0) await startHeapGovernor({ targetBytes: config.heapTargetMb * 1024 * 1024 });
+  if (config.heapTargetMb > 0) startHeapGovernor({ targetBytes: config.heapTargetMb * 1024 * 1024 });
   const runtime = buildRuntime(config, log);
 
   if (config.command === "stdio") {
