@@ -50,7 +50,10 @@ abstract class Metric<V> implements Family {
     // The key is built without arrays: this runs several times per tool call.
     const names = this.labelNames;
     let key = "";
-    for (let i = 0; i < names.length; i++) key = i === 0 ? (labels[names[0]!] ?? "") : `${key}\u0000${labels[names[i]!] ?? ""}`;
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0) key += "\u0000";
+      key += labels[names[i]!] ?? "";
+    }
     let found = this.series.get(key);
     if (!found) {
       let values = names.map((n) => labels[n] ?? "");

@@ -5,8 +5,8 @@ import { readdirSync } from "node:fs";
 import { heapStats } from "bun:jsc";
 import type { MetricsRegistry } from "./metrics.ts";
 
-/** The figures one scrape reads; exported so the benchmark reports the same numbers /metrics serves. */
-export interface ProcessFigures {
+/** The figures one scrape reads (bench/memory.ts reads them back from /metrics). */
+interface ProcessFigures {
   residentBytes: number;
   cpuSeconds: number;
   startTimeSeconds: number;
@@ -31,7 +31,7 @@ interface MimallocStats {
   committed?: { current?: number };
 }
 
-export function processFigures(): ProcessFigures {
+function processFigures(): ProcessFigures {
   const cpu = process.cpuUsage();
   const heap = heapStats() as ReturnType<typeof heapStats> & { mimalloc?: MimallocStats };
   const mi = heap.mimalloc;

@@ -5,10 +5,15 @@ import { writeSync } from "node:fs";
 
 let queue: string[] = [];
 let scheduled = false;
+let exitHooked = false;
 
 /** Queues `line` (ending in "\n") for stderr. */
 export function writeStderrLine(line: string): void {
   queue.push(line);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once("exit", writeQueuedSync);
+  }
   if (!scheduled) {
     scheduled = true;
     setImmediate(flushStderr);
@@ -24,7 +29,7 @@ export function flushStderr(): void {
   process.stderr.write(out);
 }
 
-process.once("exit", () => {
+function writeQueuedSync(): void {
   if (queue.length === 0) return;
   try {
     writeSync(2, queue.join(""));
@@ -32,4 +37,4 @@ process.once("exit", () => {
     // Exiting: nowhere left to say so.
   }
   queue = [];
-});
+}
