@@ -4,6 +4,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { loadConfig } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { silentLogger } from "../../src/log.ts";
+import { withoutGuidance } from "../../src/tools/guidance.ts";
 import { buildRuntime, type Runtime, type RuntimeOverrides } from "../../src/runtime.ts";
 import { testVault } from "./vault.ts";
 
@@ -64,6 +65,19 @@ export async function ok(client: Client, name: string, args: Record<string, unkn
   const result = await call(client, name, args);
   if (result.isError) throw new Error(`${name} failed: ${text(result)}`);
   return result;
+}
+
+/** Calls a tool that must fail and answers its error text. */
+export async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
+  const result = await call(client, name, args);
+  if (!result.isError) throw new Error(`${name} was expected to fail but answered: ${text(result)}`);
+  return text(result);
+}
+
+/** The tool's own structured fields (the registry's summary and next are tested in test/guidance). */
+export function sc(result: ToolResult): Record<string, any> {
+  if (!result.structuredContent) throw new Error(`no structuredContent in: ${text(result)}`);
+  return withoutGuidance(result.structuredContent)!;
 }
 
 /** A name no other test uses, for mounts and secrets. */

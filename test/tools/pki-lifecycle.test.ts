@@ -6,22 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { withoutGuidance } from "../../src/tools/guidance.ts";
-import { call, connectClient, ok, testServer, text, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
+import { connectClient, ok, refused, sc, testServer, text, unique, vaultApi } from "../support/mcp.ts";
 import { testVault } from "../support/vault.ts";
 
 const repoRoot = join(import.meta.dir, "..", "..");
-
-function sc(result: ToolResult): Record<string, any> {
-  if (!result.structuredContent) throw new Error(`no structuredContent in: ${text(result)}`);
-  return withoutGuidance(result.structuredContent)!;
-}
-
-async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  if (!result.isError) throw new Error(`${name} was expected to fail but answered: ${text(result)}`);
-  return text(result);
-}
 
 function openssl(args: string[], input?: string): string {
   const r = Bun.spawnSync(["openssl", ...args], { stdin: input !== undefined ? Buffer.from(input) : undefined, stdout: "pipe", stderr: "pipe" });

@@ -6,26 +6,12 @@ import { loadConfig } from "../../src/config.ts";
 import { createApp } from "../../src/http/app.ts";
 import { silentLogger } from "../../src/log.ts";
 import { buildRuntime } from "../../src/runtime.ts";
-import { call, connectClient, ok, text, type TestServer, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
+import { connectClient, ok, refused, sc, type TestServer, text, unique, vaultApi } from "../support/mcp.ts";
 import { csrPublicKey } from "../../src/tools/pki-common.ts";
 import { testVault } from "../support/vault.ts";
-import { withoutGuidance } from "../../src/tools/guidance.ts";
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
-
-/** Calls a tool that must fail and answers its error text. */
-async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  if (!result.isError) throw new Error(`${name} was expected to fail but answered: ${text(result)}`);
-  return text(result);
-}
-
-/** The tool's own structured fields (the registry's summary and next are tested in test/guidance). */
-function sc(result: ToolResult): Record<string, any> {
-  if (!result.structuredContent) throw new Error(`no structuredContent in: ${text(result)}`);
-  return withoutGuidance(result.structuredContent)!;
-}
 
 /** A fresh PKI mount with a root issuer named "root". */
 async function pkiWithRoot(client: Client, commonName = "Test Root CA"): Promise<{ mount: string; root: Record<string, any> }> {

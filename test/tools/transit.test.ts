@@ -2,19 +2,7 @@
 import { beforeAll, describe, expect, it } from "bun:test";
 import { createPublicKey, verify } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { withoutGuidance } from "../../src/tools/guidance.ts";
-import { call, connectClient, ok, testServer, text, type ToolResult, unique, vaultApi } from "../support/mcp.ts";
-
-function sc(result: ToolResult): Record<string, any> {
-  if (!result.structuredContent) throw new Error(`no structuredContent in: ${text(result)}`);
-  return withoutGuidance(result.structuredContent)!;
-}
-
-async function refused(client: Client, name: string, args: Record<string, unknown>): Promise<string> {
-  const result = await call(client, name, args);
-  if (!result.isError) throw new Error(`${name} was expected to fail but answered: ${text(result)}`);
-  return text(result);
-}
+import { call, connectClient, ok, refused, sc, testServer, text, unique, vaultApi } from "../support/mcp.ts";
 
 let client: Client;
 let mount: string;
